@@ -1,0 +1,1 @@
+_machine_py.py

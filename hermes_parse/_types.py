@@ -1,0 +1,246 @@
+"""The values the parser hands out: small frozen classes, as h11's events are.
+
+These are plain Python (never compiled) so that both twins of the state machine
+return the very same types.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import string
+from typing import Any, Callable, Iterable, Optional
+
+__all__ = [
+    "ClosedError",
+    "Message",
+    "Problem",
+    "ToolCall",
+    "random_call_id",
+    "seeded_ids",
+    "sequential_ids",
+]
+
+
+class ClosedError(ValueError):
+    """``feed()`` was called after ``close()``: the stream has ended."""
+
+
+class Problem:
+    """A defect found in the model's output.
+
+    ``kind`` is one of the documented kinds (README, "Behaviour on bad input"):
+    ``not_a_call``, ``invalid_json``, ``invalid_arguments``, ``duplicate_key``,
+    ``trailing_text``, ``truncated``, ``unknown_tool``.  ``offset`` and
+    ``length`` give the span of the input (in characters, from the start of
+    the whole output) that the problem covers; ``index`` is the tool call it
+    belongs to, or ``None`` when the block never became a call.
+    """
+
+    __slots__ = ("kind", "offset", "length", "index", "detail")
+
+    kind: str
+    offset: int
+    length: int
+    index: Optional[int]
+    detail: str
+
+    def __init__(
+        self, kind: str, offset: int, length: int, index: Optional[int], detail: str
+    ) -> None:
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "offset", offset)
+        object.__setattr__(self, "length", length)
+        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "detail", detail)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _key(self) -> tuple:
+        return (self.kind, self.offset, self.length, self.index, self.detail)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Problem:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"Problem(kind={self.kind!r}, offset={self.offset}, length={self.length},"
+            f" index={self.index!r}, detail={self.detail!r})"
+        )
+
+    def to_dict(self) -> dict:
+        """Return the problem as a JSON-ready dict."""
+        return {
+            "kind": self.kind,
+            "offset": self.offset,
+            "length": self.length,
+            "index": self.index,
+            "detail": self.detail,
+        }
+
+
+class ToolCall:
+    """One tool call: ``arguments`` is a JSON string, as in OpenAI's API."""
+
+    __slots__ = ("index", "id", "name", "arguments")
+
+    index: int
+    id: str
+    name: str
+    arguments: str
+
+    def __init__(self, index: int, id: str, name: str, arguments: str) -> None:
+        object.__setattr__(self, "index", index)
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "name", name)
+        object.__setattr__(self, "arguments", arguments)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _key(self) -> tuple:
+        return (self.index, self.id, self.name, self.arguments)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ToolCall:
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"ToolCall(index={self.index}, id={self.id!r}, name={self.name!r},"
+            f" arguments={self.arguments!r})"
+        )
+
+    def to_openai(self) -> dict:
+        """Return the call as an OpenAI ``tool_calls`` entry."""
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+class Message:
+    """What the model said: ``content`` (``None`` when empty), ``tool_calls``, ``problems``."""
+
+    __slots__ = ("content", "tool_calls", "problems")
+
+    content: Optional[str]
+    tool_calls: list
+    problems: list
+
+    def __init__(
+        self,
+        content: Optional[str],
+        tool_calls: Iterable[ToolCall] = (),
+        problems: Iterable[Problem] = (),
+    ) -> None:
+        object.__setattr__(self, "content", content)
+        object.__setattr__(self, "tool_calls", list(tool_calls))
+        object.__setattr__(self, "problems", list(problems))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Message:
+            return NotImplemented
+        return (self.content, self.tool_calls, self.problems) == (
+            other.content,  # type: ignore[union-attr]
+            other.tool_calls,  # type: ignore[union-attr]
+            other.problems,  # type: ignore[union-attr]
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"Message(content={self.content!r}, tool_calls={self.tool_calls!r},"
+            f" problems={self.problems!r})"
+        )
+
+    def to_openai(self) -> dict:
+        """Return the OpenAI assistant message dict.
+
+        ``tool_calls`` is left out when there are none: OpenAI's API rejects an
+        empty ``tool_calls`` array when the message is sent back to it.
+        """
+        message: dict = {"role": "assistant", "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = [call.to_openai() for call in self.tool_calls]
+        return message
+
+    @classmethod
+    def from_deltas(
+        cls, deltas: Iterable[dict], problems: Iterable[Problem] = ()
+    ) -> "Message":
+        """Accumulate ``choices[0].delta`` dicts the way an OpenAI client does."""
+        content_parts: list = []
+        calls: dict = {}
+        for delta in deltas:
+            text = delta.get("content")
+            if text:
+                content_parts.append(text)
+            for entry in delta.get("tool_calls") or ():
+                call = calls.get(entry["index"])
+                if call is None:
+                    call = calls[entry["index"]] = ["", "", []]
+                if "id" in entry:
+                    call[0] = entry["id"]
+                function = entry.get("function") or {}
+                if "name" in function:
+                    call[1] = function["name"]
+                if function.get("arguments"):
+                    call[2].append(function["arguments"])
+        return cls(
+            "".join(content_parts) or None,
+            [
+                ToolCall(index, call[0], call[1], "".join(call[2]))
+                for index, call in sorted(calls.items())
+            ],
+            problems,
+        )
+
+
+# ---------------------------------------------------------------------------
+# Call ids.  OpenAI's look like "call_" + 24 letters and digits.
+_ID_ALPHABET = string.ascii_letters + string.digits
+# Not for secrets: ids only have to be unique, and this is ten times faster
+# than `secrets`.  Seeded from the OS so two processes never share a sequence.
+_id_random = random.Random(os.urandom(16))
+
+
+def random_call_id(index: int, name: str) -> str:
+    """Return a fresh OpenAI-style id (the default ``call_id``)."""
+    return "call_" + "".join(_id_random.choices(_ID_ALPHABET, k=24))
+
+
+def sequential_ids(prefix: str = "call_") -> Callable[[int, str], str]:
+    """Return a ``call_id`` function giving ``prefix + index``: ``call_0``, ``call_1``..."""
+
+    def call_id(index: int, name: str) -> str:
+        return f"{prefix}{index}"
+
+    return call_id
+
+
+def seeded_ids(seed: int) -> Callable[[int, str], str]:
+    """Return a ``call_id`` function giving OpenAI-style ids that depend only on
+    ``seed`` and the call's index, so that a parse and a stream of the same text
+    (or two runs over a log) give the same ids."""
+
+    def call_id(index: int, name: str) -> str:
+        rng = random.Random(f"{seed}:{index}")
+        return "call_" + "".join(rng.choices(_ID_ALPHABET, k=24))
+
+    return call_id

@@ -1,0 +1,44 @@
+"""Every test that takes the ``backend`` fixture runs against both twins of the
+state machine: the compiled Cython module and the pure-Python reference."""
+
+import importlib
+import importlib.machinery
+import os
+
+import pytest
+
+
+def _compiled_twin():
+    module = importlib.import_module("hermes_parse._machine_c")
+    if not module.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        return None
+    return module
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--no-c-extensions",
+        action="store_true",
+        help="run only the pure-Python twin",
+    )
+
+
+_PARAMS = [
+    pytest.param("cython", id="c-extension-module"),
+    pytest.param("python", id="pure-python-module"),
+]
+
+
+@pytest.fixture(params=_PARAMS)
+def backend(request):
+    """The machine module under test: ``StreamParser`` and ``parse`` of one twin."""
+    if request.param == "python":
+        return importlib.import_module("hermes_parse._machine_py")
+    if request.config.getoption("--no-c-extensions"):
+        pytest.skip("--no-c-extensions")
+    module = _compiled_twin()
+    if module is None:
+        if os.environ.get("CI"):
+            pytest.fail("the Cython extension was not built")
+        pytest.skip("the Cython extension is not built")
+    return module
