@@ -256,6 +256,22 @@ class JsonReader:
                 run = i
                 while i < end:
                     c = s[i]
+                    if c == "\\" and mode != M_DECODE and i + 1 < end:
+                        # json.dumps writes these escapes as the model did:
+                        # keep them in the run instead of decoding them.
+                        c = s[i + 1]
+                        if (
+                            c == "n"
+                            or c == '"'
+                            or c == "\\"
+                            or c == "t"
+                            or c == "r"
+                            or c == "b"
+                            or c == "f"
+                        ):
+                            i += 2
+                            continue
+                        break
                     if c == '"' or c == "\\" or c < " ":
                         break
                     i += 1
