@@ -103,6 +103,10 @@ cdef class StreamParser:
     cdef str _skip_kind
     cdef str _skip_detail
     cdef bint _fenced
+    cdef bint _failed_open
+    cdef Py_ssize_t _failed_start
+    cdef str _failed_kind
+    cdef str _failed_detail
 
     cdef _reset_block(self)
     cdef list _take(self)
@@ -113,11 +117,13 @@ cdef class StreamParser:
     cdef _start_call(self, str text, Py_ssize_t i)
     cdef _defect(self, str text, Py_ssize_t i, str kind, str detail)
     cdef _end_skip(self, Py_ssize_t end)
+    cdef _end_failed(self, Py_ssize_t end)
     cdef _end_call(self)
     cdef _end_of_text(self)
     @cython.locals(
         n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, limit=Py_ssize_t,
-        pos=Py_ssize_t, state=int, c=Py_UCS4, reader=JsonReader,
+        pos=Py_ssize_t, size=Py_ssize_t, state=int, c=Py_UCS4, reader=JsonReader,
+        tag=str,
     )
     cdef _process(self, str text)
     cdef _flush_held_text(self)

@@ -627,6 +627,10 @@ class StreamParser:
         self._tag_after_skip = False
         self._fence = 0
         self._calls = 0
+        self._failed_open = False
+        self._failed_start = 0
+        self._failed_kind = ""
+        self._failed_detail = ""
         self._reset_block()
 
     def _reset_block(self):
@@ -729,12 +733,25 @@ class StreamParser:
         self._content.append("".join(held))
         del held[:]
         del self._held_raw[:]
-        start = self._block_start
-        self.problems.append(Problem(kind, start, self._offset + i - start, None, detail))
+        # The block is content up to its "</tool_call>"; the problem spans it
+        # all, so it is reported when that tag (or the next block, or the
+        # end of the text) is seen.
+        self._failed_start = self._block_start
+        self._failed_kind = kind
+        self._failed_detail = detail
+        self._failed_open = True
         self._holding = False
         self._hold_end = NO_LIMIT
         self._reset_block()
         self._state = S_TEXT
+
+    def _end_failed(self, end):
+        """The block that turned out to be content ends at ``end``."""
+        start = self._failed_start
+        self.problems.append(
+            Problem(self._failed_kind, start, end - start, None, self._failed_detail)
+        )
+        self._failed_open = False
 
     def _start_call(self, text, i):
         """The name is complete at ``i``: the block is a call.  Send its first delta."""
@@ -815,9 +832,7 @@ class StreamParser:
         if state == S_TEXT_WS:
             del self._held_ws[:]  # trailing whitespace is not content
         elif state == S_TAG:
-            self._held_ws.append(OPEN_TAG[: self._tag_pos])
-            self._content.append("".join(self._held_ws))
-            del self._held_ws[:]
+            self._flush_held_text()
         elif state == S_TEXT:
             pass
         elif not self._decided:
@@ -838,6 +853,8 @@ class StreamParser:
                     )
                 )
             self._end_call()
+        if self._failed_open:
+            self._end_failed(self._offset)
         self._state = S_TEXT
 
     # -- the loop ----------------------------------------------------------
@@ -893,13 +910,31 @@ class StreamParser:
                         self._flush_held_text()
                         self._state = S_TEXT
             elif state == S_TAG:
+                # "<tool_call>" starts a block; inside a block that turned out
+                # to be content, "</tool_call>" ends it.
                 pos = self._tag_pos
-                while i < limit and pos < OPEN_TAG_LEN and text[i] == OPEN_TAG[pos]:
+                if pos == 1 and i < limit:
+                    if text[i] == "/" and self._failed_open:
+                        self._tag = CLOSE_TAG
+                        self._tag_size = CLOSE_TAG_LEN
+                    else:
+                        self._tag = OPEN_TAG
+                        self._tag_size = OPEN_TAG_LEN
+                tag = self._tag
+                size = self._tag_size
+                while i < limit and pos < size and text[i] == tag[pos]:
                     pos += 1
                     i += 1
                 self._tag_pos = pos
-                if pos == OPEN_TAG_LEN:
-                    self._begin_block(i)
+                if pos == size:
+                    if size == OPEN_TAG_LEN:
+                        if self._failed_open:
+                            self._end_failed(self._offset + i - OPEN_TAG_LEN)
+                        self._begin_block(i)
+                    else:
+                        self._content.append(CLOSE_TAG)
+                        self._end_failed(self._offset + i)
+                        self._state = S_TEXT
                 elif i < limit:
                     self._flush_held_text()
                     self._state = S_TEXT
@@ -938,7 +973,7 @@ class StreamParser:
         """Held whitespace and a partial tag turn out to be content."""
         held = self._held_ws
         if self._state == S_TAG:
-            held.append(OPEN_TAG[: self._tag_pos])
+            held.append(self._tag[: self._tag_pos])
         if held:
             self._content.append("".join(held))
             del held[:]

@@ -185,9 +185,9 @@ def test_non_calls_are_content_in_place(backend, text):
 
 
 def test_not_a_call_is_reported(backend):
-    """A block that became content is reported with its span."""
+    """A block that became content is reported with its span, tags and all."""
     message = check(backend, "x <tool_call>oops</tool_call>")
-    assert message.problems == [Problem("not_a_call", 2, 11, None, "expected '{'")]
+    assert message.problems == [Problem("not_a_call", 2, 27, None, "expected '{'")]
 
 
 def test_defect_after_the_name_keeps_the_call(backend):
