@@ -6,7 +6,7 @@ import cython
 cdef int M_DISCARD, M_ENCODE, M_RAW, M_DECODE
 cdef int RUNNING, DONE, FAILED
 cdef int R_VALUE, R_ARR_FIRST, R_OBJ_FIRST, R_OBJ_KEY, R_COLON, R_AFTER, R_STR
-cdef int R_ESC, R_HEX, R_STR_HIGH, R_NUM, R_LIT, R_DONE, R_FAILED
+cdef int R_ESC, R_HEX, R_STR_HIGH, R_NUM, R_LIT, R_DONE, R_FAILED, R_OCT, R_NAMED
 cdef int N_START, N_SIGN, N_ZERO, N_INT, N_DOT, N_FRAC, N_E, N_ESIGN, N_EXP
 cdef int S_TEXT_WS, S_TEXT, S_TAG, S_OPEN, S_FENCE, S_FENCE_INFO, S_OPEN_FENCED
 cdef int S_KEY, S_KEYSTR, S_COLON, S_VALUE_START, S_VALUE, S_AFTER_VALUE
@@ -16,7 +16,7 @@ cdef str OPEN_TAG, CLOSE_TAG
 cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN
 cdef Py_ssize_t KEY_CAPTURE_CAP, NAME_CAPTURE_CAP, DEFAULT_MAX_BUFFER, NO_LIMIT
 cdef dict SHORT_ESCAPES
-cdef object Message, Problem, ClosedError, random_call_id
+cdef object Message, Problem, ClosedError, random_call_id, unicodedata
 
 
 @cython.final
@@ -34,6 +34,11 @@ cdef class JsonReader:
     cdef public bint overflow
     cdef public bint started
     cdef public bint is_key
+    cdef public bint python
+    cdef public bint comma
+    cdef public Py_UCS4 quote
+    cdef public int hex_need
+    cdef public str lit_out
     cdef public long high
     cdef public int hex_count
     cdef public long hex_value
@@ -43,7 +48,7 @@ cdef class JsonReader:
     cdef public Py_ssize_t lit_pos
     cdef public str error
 
-    cdef reset(self, int mode, list out, JsonReader inner, bint object_only, Py_ssize_t capture_cap)
+    cdef reset(self, int mode, list out, JsonReader inner, bint object_only, Py_ssize_t capture_cap, bint python)
     cdef put(self, str piece)
     cdef code_point(self, long code)
     cdef lone_surrogate(self, long code)
@@ -53,7 +58,8 @@ cdef class JsonReader:
     @cython.locals(
         i=Py_ssize_t, raw_from=Py_ssize_t, run=Py_ssize_t, pos=Py_ssize_t,
         size=Py_ssize_t, state=int, num_state=int, mode=int, digit=int,
-        code=long, high=long, c=Py_UCS4, writes=bint, ended=bint, lit=str,
+        code=long, high=long, c=Py_UCS4, quote=Py_UCS4, writes=bint, ended=bint,
+        lit=str, python=bint, name=str,
     )
     cdef Py_ssize_t feed(self, str s, Py_ssize_t start, Py_ssize_t end) except -1
     cdef finish(self)
@@ -103,6 +109,7 @@ cdef class StreamParser:
     cdef str _skip_kind
     cdef str _skip_detail
     cdef bint _fenced
+    cdef bint _python
     cdef bint _failed_open
     cdef Py_ssize_t _failed_start
     cdef str _failed_kind
@@ -131,7 +138,7 @@ cdef class StreamParser:
     cdef Py_ssize_t _structure(self, str text, Py_ssize_t i, Py_UCS4 c, int state) except -1
     cdef Py_ssize_t _end_object(self, str text, Py_ssize_t i) except -1
     cdef _key_done(self)
-    @cython.locals(role=int, reader=JsonReader)
+    @cython.locals(role=int, reader=JsonReader, python=bint, quote=bint)
     cdef _start_value(self, str text, Py_ssize_t i, Py_UCS4 c)
     @cython.locals(role=int, start=Py_ssize_t, length=Py_ssize_t, inner=JsonReader)
     cdef _value_done(self, str text, Py_ssize_t i)

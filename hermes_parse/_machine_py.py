@@ -46,6 +46,8 @@ Once a call's name is out, nothing sent is taken back: a later defect is a
 ``Problem`` and the rest of the block is skipped up to its closing tag.
 """
 
+import unicodedata
+
 from ._types import ClosedError, Message, Problem, random_call_id
 
 # JsonReader output modes.
@@ -74,6 +76,8 @@ R_NUM = 10  # inside a number
 R_LIT = 11  # inside true, false or null
 R_DONE = 12  # the value is complete; only whitespace may follow
 R_FAILED = 13
+R_OCT = 14  # inside a Python octal escape (\012)
+R_NAMED = 15  # inside a Python \N{NAME} escape
 
 # Number states (a DFA over RFC 8259's number grammar).
 N_START = 0
@@ -143,6 +147,10 @@ class JsonReader:
     ``feed`` returns where it stopped: the end of the slice (more input is
     needed), the character after the value (``status == DONE``), or the
     offending character (``status == FAILED``, ``error`` says why).
+
+    With ``python`` set it also reads the JSON-like subset of Python literals
+    (single-quoted strings with Python's escapes, ``True``/``False``/``None``,
+    Python's numbers, trailing commas) and writes them as JSON.
     """
 
     def __init__(self):
@@ -150,9 +158,9 @@ class JsonReader:
         self.inner = None
         self.stack = []
         self.num_parts = []
-        self.reset(M_DISCARD, None, None, False, 0)
+        self.reset(M_DISCARD, None, None, False, 0, False)
 
-    def reset(self, mode, out, inner, object_only, capture_cap):
+    def reset(self, mode, out, inner, object_only, capture_cap, python):
         self.status = RUNNING
         self.state = R_VALUE
         self.mode = mode
@@ -160,16 +168,21 @@ class JsonReader:
         self.inner = inner
         self.object_only = object_only
         self.capture_cap = capture_cap
+        self.python = python
         self.captured = 0
         self.overflow = False
         self.started = False
         self.is_key = False
+        self.comma = False
+        self.quote = '"'
         self.high = 0
         self.hex_count = 0
+        self.hex_need = 0
         self.hex_value = 0
         self.num_state = N_START
         self.num_float = False
         self.lit = ""
+        self.lit_out = ""
         self.lit_pos = 0
         self.error = ""
         del self.stack[:]
@@ -189,7 +202,7 @@ class JsonReader:
                 self.out.append(piece)
 
     def code_point(self, code):
-        """Write the character of a \\u escape, pairing surrogates as json.loads does."""
+        """Write the character of an escape, pairing surrogates as json.loads does."""
         if self.high:
             high = self.high
             self.high = 0
@@ -221,13 +234,18 @@ class JsonReader:
             self.put("\\u%04x" % code)
 
     def end_number(self, s, run, i):
-        """Write the number just ended at ``i`` (ENCODE mode only)."""
+        """The number ends at ``i``: check a Python one, write it in ENCODE mode."""
         text = s[run:i]
         if self.num_parts:
             self.num_parts.append(text)
             text = "".join(self.num_parts)
             del self.num_parts[:]
-        if self.num_float:
+        if self.python:
+            text = python_number(text)
+            if not text:
+                self.fail("invalid number")
+                return
+        elif self.num_float:
             value = float(text)
             # 1e999 overflows: json.dumps would write "Infinity", which is not
             # JSON; the model's own spelling is.
@@ -235,7 +253,9 @@ class JsonReader:
                 text = repr(value)
         elif text == "-0":
             text = "0"
-        self.put(text)
+        if self.mode == M_ENCODE:
+            self.put(text)
+        self.state = R_AFTER
 
     def fail(self, message):
         self.status = FAILED
@@ -250,9 +270,11 @@ class JsonReader:
         raw_from = start if self.started and self.state != R_DONE else -1
         mode = self.mode
         writes = mode == M_ENCODE or mode == M_DECODE
+        python = self.python
         while i < end:
             state = self.state
             if state == R_STR:
+                quote = self.quote
                 run = i
                 while i < end:
                     c = s[i]
@@ -272,7 +294,7 @@ class JsonReader:
                             i += 2
                             continue
                         break
-                    if c == '"' or c == "\\" or c < " ":
+                    if c == '"' or c == "\\" or c < " " or c == quote:
                         break
                     i += 1
                 if writes and i > run:
@@ -280,7 +302,7 @@ class JsonReader:
                 if i == end:
                     break
                 c = s[i]
-                if c == '"':
+                if c == quote:
                     i += 1
                     if mode == M_ENCODE:
                         self.put('"')
@@ -288,6 +310,18 @@ class JsonReader:
                 elif c == "\\":
                     i += 1
                     self.state = R_ESC
+                elif c == '"':  # inside a Python '...' string
+                    i += 1
+                    if mode == M_ENCODE:
+                        self.put('\\"')
+                    elif mode == M_DECODE:
+                        self.put('"')
+                elif python and c != "\n" and c != "\r":
+                    # Python strings may hold raw control characters; JSON's
+                    # must be escaped.
+                    i += 1
+                    if writes:
+                        self.code_point(ord(c))
                 else:
                     self.fail("control character in a string")
                     break
@@ -299,6 +333,7 @@ class JsonReader:
                 if state == R_ARR_FIRST and c == "]":
                     i += 1
                     self.stack.pop()
+                    self.comma = False
                     if mode == M_ENCODE:
                         self.put("]")
                     self.state = R_AFTER
@@ -309,6 +344,12 @@ class JsonReader:
                     if self.object_only and c != "{":
                         self.fail("the arguments are not a JSON object")
                         break
+                if self.comma:
+                    # A comma is written when the next item starts: after a
+                    # Python trailing comma comes a bracket, not an item.
+                    self.comma = False
+                    if mode == M_ENCODE:
+                        self.put(", ")
                 if c == "{":
                     i += 1
                     self.stack.append(1)
@@ -321,26 +362,25 @@ class JsonReader:
                     if mode == M_ENCODE:
                         self.put("[")
                     self.state = R_ARR_FIRST
-                elif c == '"':
+                elif c == '"' or (python and c == "'"):
                     i += 1
                     self.is_key = False
+                    self.quote = c
                     if mode == M_ENCODE:
                         self.put('"')
                     self.state = R_STR
-                elif c == "-" or ("0" <= c and c <= "9"):
+                elif c == "-" or ("0" <= c and c <= "9") or (python and (c == "+" or c == ".")):
                     self.num_state = N_START
                     self.num_float = False
                     self.state = R_NUM
-                elif c == "t":
-                    self.lit = "true"
+                elif c == "t" or c == "f" or c == "n":
+                    self.lit = "true" if c == "t" else ("false" if c == "f" else "null")
+                    self.lit_out = self.lit
                     self.lit_pos = 0
                     self.state = R_LIT
-                elif c == "f":
-                    self.lit = "false"
-                    self.lit_pos = 0
-                    self.state = R_LIT
-                elif c == "n":
-                    self.lit = "null"
+                elif python and (c == "T" or c == "F" or c == "N"):
+                    self.lit = "True" if c == "T" else ("False" if c == "F" else "None")
+                    self.lit_out = "true" if c == "T" else ("false" if c == "F" else "null")
                     self.lit_pos = 0
                     self.state = R_LIT
                 else:
@@ -356,9 +396,11 @@ class JsonReader:
                     i += 1
                 elif c == ",":
                     i += 1
-                    if mode == M_ENCODE:
-                        self.put(", ")
-                    self.state = R_OBJ_KEY if self.stack[-1] else R_VALUE
+                    self.comma = True
+                    if self.stack[-1]:
+                        self.state = R_OBJ_FIRST if python else R_OBJ_KEY
+                    else:
+                        self.state = R_ARR_FIRST if python else R_VALUE
                 elif c == "}" and self.stack[-1]:
                     i += 1
                     self.stack.pop()
@@ -376,15 +418,18 @@ class JsonReader:
                 c = s[i]
                 if c == " " or c == "\n" or c == "\r" or c == "\t":
                     i += 1
-                elif c == '"':
+                elif c == '"' or (python and c == "'"):
                     i += 1
                     self.is_key = True
+                    self.quote = c
                     if mode == M_ENCODE:
-                        self.put('"')
+                        self.put(', "' if self.comma else '"')
+                    self.comma = False
                     self.state = R_STR
                 elif c == "}" and state == R_OBJ_FIRST:
                     i += 1
                     self.stack.pop()
+                    self.comma = False
                     if mode == M_ENCODE:
                         self.put("}")
                     self.state = R_AFTER
@@ -405,13 +450,14 @@ class JsonReader:
                     break
             elif state == R_ESC:
                 c = s[i]
+                i += 1
+                self.hex_count = 0
+                self.hex_value = 0
+                code = -1
                 if c == "u":
-                    i += 1
-                    self.hex_count = 0
-                    self.hex_value = 0
+                    self.hex_need = 4
                     self.state = R_HEX
-                    continue
-                if c == '"':
+                elif c == '"':
                     code = 0x22
                 elif c == "\\":
                     code = 0x5C
@@ -427,15 +473,37 @@ class JsonReader:
                     code = 0x0D
                 elif c == "t":
                     code = 0x09
-                else:
+                elif not python:
+                    i -= 1
                     self.fail("invalid escape")
                     break
-                i += 1
-                if writes:
-                    self.code_point(code)
+                elif c == "'":
+                    code = 0x27
+                elif c == "a":
+                    code = 0x07
+                elif c == "v":
+                    code = 0x0B
+                elif c == "x" or c == "U":
+                    self.hex_need = 2 if c == "x" else 8
+                    self.state = R_HEX
+                elif "0" <= c and c <= "7":
+                    self.hex_value = ord(c) - 48
+                    self.hex_count = 1
+                    self.state = R_OCT
+                elif c == "N":
+                    self.state = R_NAMED
+                elif c == "\n":  # a line continuation: no character
+                    self.state = R_STR_HIGH if self.high else R_STR
                 else:
-                    self.high = 0
-                    self.state = R_STR
+                    # Python keeps an unknown escape as a backslash and the
+                    # character, which is read again as part of the string.
+                    i -= 1
+                    code = 0x5C
+                if code >= 0:
+                    if writes:
+                        self.code_point(code)
+                    else:
+                        self.state = R_STR
             elif state == R_HEX:
                 c = s[i]
                 if "0" <= c and c <= "9":
@@ -445,16 +513,60 @@ class JsonReader:
                 elif "A" <= c and c <= "F":
                     digit = ord(c) - 55
                 else:
-                    self.fail("invalid \\u escape")
+                    self.fail("invalid hexadecimal escape")
                     break
                 i += 1
                 self.hex_value = self.hex_value * 16 + digit
                 self.hex_count += 1
-                if self.hex_count == 4:
+                if self.hex_count == self.hex_need:
+                    if self.hex_value > 0x10FFFF:
+                        self.fail("invalid \\U escape")
+                        break
                     if writes:
                         self.code_point(self.hex_value)
                     else:
                         self.state = R_STR
+            elif state == R_OCT:
+                c = s[i]
+                if "0" <= c and c <= "7" and self.hex_count < 3:
+                    i += 1
+                    self.hex_value = self.hex_value * 8 + ord(c) - 48
+                    self.hex_count += 1
+                elif writes:
+                    self.code_point(self.hex_value)
+                else:
+                    self.state = R_STR
+            elif state == R_NAMED:
+                # \N{NAME}: the name is gathered in num_parts.
+                c = s[i]
+                if self.hex_count == 0:
+                    if c != "{":
+                        self.fail("invalid \\N escape")
+                        break
+                    i += 1
+                    self.hex_count = 1
+                    continue
+                run = i
+                while i < end and s[i] != "}" and i - run + self.hex_count < 100:
+                    i += 1
+                self.num_parts.append(s[run:i])
+                self.hex_count += i - run
+                if i == end:
+                    break
+                if s[i] != "}":
+                    self.fail("invalid \\N escape")
+                    break
+                i += 1
+                name = "".join(self.num_parts)
+                del self.num_parts[:]
+                code = named_character(name)
+                if code < 0:
+                    self.fail("unknown character name in \\N escape")
+                    break
+                if writes:
+                    self.code_point(code)
+                else:
+                    self.state = R_STR
             elif state == R_STR_HIGH:
                 if s[i] == "\\":
                     i += 1
@@ -466,6 +578,33 @@ class JsonReader:
                     self.state = R_STR
             elif state == R_NUM:
                 run = i
+                if python:
+                    # Python's numbers (0x1F, 1_000, .5, 1.) are gathered
+                    # loosely here and checked whole by python_number().
+                    # A sign may come first, or right after an exponent's e.
+                    while i < end:
+                        c = s[i]
+                        if not (
+                            ("0" <= c and c <= "9")
+                            or ("a" <= c and c <= "z")
+                            or ("A" <= c and c <= "Z")
+                            or c == "_"
+                            or c == "."
+                            or (
+                                (c == "+" or c == "-")
+                                and (self.num_state == N_START or self.num_state == N_E)
+                            )
+                        ):
+                            break
+                        i += 1
+                        self.num_state = N_E if (c == "e" or c == "E") else N_INT
+                    if i == end:
+                        self.num_parts.append(s[run:i])
+                        break
+                    self.end_number(s, run, i)
+                    if self.status == FAILED:
+                        break
+                    continue
                 num_state = self.num_state
                 ended = False
                 while i < end:
@@ -510,7 +649,8 @@ class JsonReader:
                     break
                 if mode == M_ENCODE:
                     self.end_number(s, run, i)
-                self.state = R_AFTER
+                else:
+                    self.state = R_AFTER
             elif state == R_LIT:
                 lit = self.lit
                 pos = self.lit_pos
@@ -523,7 +663,7 @@ class JsonReader:
                 self.lit_pos = pos
                 if pos == size:
                     if mode == M_ENCODE:
-                        self.put(lit)
+                        self.put(self.lit_out)
                     self.state = R_AFTER
                 elif i < end:
                     self.fail("invalid literal")
@@ -550,18 +690,40 @@ class JsonReader:
         """The text ended: write a number that is complete as far as it went."""
         if self.inner is not None:
             self.inner.finish()
-        if (
-            self.mode == M_ENCODE
-            and self.state == R_NUM
-            and (
-                self.num_state == N_ZERO
-                or self.num_state == N_INT
-                or self.num_state == N_FRAC
-                or self.num_state == N_EXP
-            )
+        if self.state == R_NUM and (
+            self.python
+            or self.num_state == N_ZERO
+            or self.num_state == N_INT
+            or self.num_state == N_FRAC
+            or self.num_state == N_EXP
         ):
             self.end_number("", 0, 0)
-            self.state = R_AFTER
+
+
+def python_number(text):
+    """The JSON for a Python number literal (``"0x1F"`` gives ``"31"``), or ``""``."""
+    body = text.lstrip("+-")
+    if len(text) - len(body) > 1 or not body or body[-1] == "j" or body[-1] == "J":
+        return ""
+    try:
+        if body[:2] in ("0x", "0X", "0o", "0O", "0b", "0B") or not (
+            "." in body or "e" in body or "E" in body
+        ):
+            return str(int(text, 0))
+        value = float(text)
+    except ValueError:
+        return ""
+    # float() also takes "1_0." and ".5", as Python's literals do; an overflow
+    # stays as written, as for JSON.
+    return repr(value) if value - value == 0.0 else text.replace("_", "")
+
+
+def named_character(name):
+    """The code point of a ``\\N{NAME}`` escape, or -1."""
+    try:
+        return ord(unicodedata.lookup(name))
+    except KeyError:
+        return -1
 
 
 class StreamParser:
@@ -589,6 +751,7 @@ class StreamParser:
         unknown_tool="call",
         call_id=None,
         max_buffer=DEFAULT_MAX_BUFFER,
+        python_literals=False,
     ):
         if arguments == "json":
             self._args_mode = M_ENCODE
@@ -604,6 +767,7 @@ class StreamParser:
         self._unknown_as_content = unknown_tool == "content"
         self._call_id = random_call_id if call_id is None else call_id
         self._max_buffer = max_buffer
+        self._python = bool(python_literals)
         self.problems = []
         self._deltas = []
         self._content = []
@@ -993,12 +1157,14 @@ class StreamParser:
             self._not_a_call(text, i, "not_a_call", "expected '{'")
             return i
         if state == S_KEY:
-            if c == '"':
+            if c == '"' or (c == "'" and self._python):
                 del self._capture[:]
-                self._reader.reset(M_DECODE, self._capture, None, False, KEY_CAPTURE_CAP)
+                self._reader.reset(
+                    M_DECODE, self._capture, None, False, KEY_CAPTURE_CAP, self._python
+                )
                 self._state = S_KEYSTR
                 return i
-            if c == "}" and self._first_key:
+            if c == "}" and (self._first_key or self._python):
                 return self._end_object(text, i)
             self._defect(text, i, "invalid_json", "expected a key")
             return i
@@ -1126,24 +1292,26 @@ class StreamParser:
         self._value_char = c
         role = self._role
         reader = self._reader
+        python = self._python
+        quote = c == '"' or (c == "'" and python)
         if role == V_NAME:
-            if c != '"':
+            if not quote:
                 self._defect(text, i, "invalid_json", "the name is not a string")
                 return
             del self._capture[:]
-            reader.reset(M_DECODE, self._capture, None, False, NAME_CAPTURE_CAP)
+            reader.reset(M_DECODE, self._capture, None, False, NAME_CAPTURE_CAP, python)
         elif role == V_ARGS:
             if c == "{":
-                reader.reset(self._args_mode, self._args, None, True, 0)
-            elif c == '"':
+                reader.reset(self._args_mode, self._args, None, True, 0, python)
+            elif quote:
                 self._role = V_ARGS_STR
-                self._inner.reset(self._args_mode, self._args, None, True, 0)
-                reader.reset(M_DECODE, None, self._inner, False, 0)
+                self._inner.reset(self._args_mode, self._args, None, True, 0, python)
+                reader.reset(M_DECODE, None, self._inner, False, 0, python)
             else:
                 self._role = V_ARGS_OTHER
-                reader.reset(M_DISCARD, None, None, False, 0)
+                reader.reset(M_DISCARD, None, None, False, 0, python)
         else:
-            reader.reset(M_DISCARD, None, None, False, 0)
+            reader.reset(M_DISCARD, None, None, False, 0, python)
         self._state = S_VALUE
 
     def _value_done(self, text, i):
@@ -1162,7 +1330,7 @@ class StreamParser:
                 if not self._decided:
                     del self._args[:]
         elif role == V_ARGS_OTHER:
-            if self._value_char != "n":
+            if self._value_char != "n" and self._value_char != "N":  # null, None
                 self._problem("invalid_arguments", start, length, "the arguments are not an object")
         elif role == V_DUPLICATE:
             self._problem("duplicate_key", start, length, "a second name or arguments key")

@@ -194,7 +194,7 @@ def test_defect_after_the_name_keeps_the_call(backend):
     """After the name, invalid JSON is reported and the rest of the block skipped."""
     text = '<tool_call>{"name": "f", "arguments": {"a": 1,}}</tool_call>after'
     message = check(backend, text)
-    assert message.tool_calls == [ToolCall(0, "call_0", "f", '{"a": 1, ')]
+    assert message.tool_calls == [ToolCall(0, "call_0", "f", '{"a": 1')]  # a comma is sent with the next item
     assert message.content == "after"
     [problem] = message.problems
     assert (problem.kind, problem.index, text[problem.offset : problem.offset + problem.length]) == (

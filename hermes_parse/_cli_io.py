@@ -1,0 +1,271 @@
+"""Input, output and diagnostics for the ``hermes-parse`` command.
+
+Inputs are read in blocks of up to 1 MiB and cut into lines without ever
+holding more than a block and the current line, so a multi-gigabyte log takes
+constant memory.  ``read1`` (one system call, whatever is there) keeps a pipe
+such as ``tail -f log | hermes-parse extract`` flowing record by record.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import sys
+import time
+from typing import IO, Iterator, List, Optional
+
+BLOCK = 1 << 20
+# "Files over a few MB" get a progress bar (when stderr is a terminal).
+PROGRESS_MIN_BYTES = 4 << 20
+BOM = b"\xef\xbb\xbf"
+# Output is written in pieces of about this size (and after each input block).
+OUTPUT_FLUSH = 1 << 18
+# With --strict, at most this many problems are printed one by one.
+MAX_PRINTED_PROBLEMS = 100
+
+
+class Fatal(Exception):
+    """Stops the run: ``hermes-parse: <message>`` on stderr, exit ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class UsageError(Fatal):
+    """A wrong command line or argument file (exit 2)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 2)
+
+
+class Progress:
+    """A one-line progress bar on a terminal, redrawn at most ten times a second."""
+
+    def __init__(self, name: str, total: int, stream: IO[str]) -> None:
+        self._name = name
+        self._total = total
+        self._stream = stream
+        self._start = time.monotonic()
+        self._last = 0.0
+        self._shown = False
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        width = shutil.get_terminal_size((80, 24)).columns
+        mb = 1 << 20
+        rate = done / mb / max(now - self._start, 1e-6)
+        fraction = min(done / self._total, 1.0) if self._total else 1.0
+        tail = f" {fraction:4.0%} {done / mb:,.1f}/{self._total / mb:,.1f} MB {rate:,.0f} MB/s"
+        name = self._name if len(self._name) <= 30 else "…" + self._name[-29:]
+        bar_width = max(width - len(name) - len(tail) - 4, 5)
+        filled = int(bar_width * fraction)
+        self._stream.write(f"\r{name} [{'#' * filled}{'.' * (bar_width - filled)}]{tail}"[: width - 1])
+        self._stream.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        """Erase the bar (before a message, and at the end)."""
+        if self._shown:
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+            self._shown = False
+
+
+class Reporter:
+    """Diagnostics on stderr: bad records, problems under ``--strict``, notes.
+
+    A bad record (a line that is not JSON, a record without the text field...)
+    is reported with its file and line and skipped; under ``--strict`` it stops
+    the run (``Fatal``, exit 1).
+    """
+
+    def __init__(self, strict: bool = False, stream: Optional[IO[str]] = None) -> None:
+        self.strict = strict
+        self.stream = stream if stream is not None else sys.stderr
+        self.bad_records = 0
+        self.problems = 0
+        self.records_with_problems = 0
+        self.progress: Optional[Progress] = None
+
+    def say(self, message: str) -> None:
+        """Print ``hermes-parse: message`` on stderr (above the progress bar)."""
+        if self.progress is not None:
+            self.progress.clear()
+        self.stream.write(f"hermes-parse: {message}\n")
+        self.stream.flush()
+
+    def bad(self, where: str, message: str) -> None:
+        """A bad record at ``where`` (``file:line``): report it; fatal under --strict."""
+        self.bad_records += 1
+        self.say(f"{where}: bad record: {message}")
+        if self.strict:
+            raise Fatal("stopping at the first bad record (--strict)")
+
+    def found(self, where: str, problems: List[dict]) -> None:
+        """Count a record's problems; under --strict, print them (the first hundred)."""
+        self.records_with_problems += 1
+        for problem in problems:
+            self.problems += 1
+            if self.strict and self.problems <= MAX_PRINTED_PROBLEMS:
+                call = "" if problem["index"] is None else f" (call {problem['index']})"
+                pointer = f" at {problem['pointer'] or '/'}" if "pointer" in problem else ""
+                self.say(f"{where}: {problem['kind']}{call}{pointer}: {problem['detail']}")
+
+    def finish(self) -> int:
+        """Print the summary; return the exit code (1: something found under --strict)."""
+        if self.bad_records:
+            self.say(f"{self.bad_records:,} bad record{'s' * (self.bad_records != 1)} skipped")
+        if self.strict and self.problems:
+            if self.problems > MAX_PRINTED_PROBLEMS:
+                self.say(f"... {self.problems - MAX_PRINTED_PROBLEMS:,} more problems not shown")
+            self.say(
+                f"{self.problems:,} problem{'s' * (self.problems != 1)} in "
+                f"{self.records_with_problems:,} record{'s' * (self.records_with_problems != 1)} (--strict)"
+            )
+        return 1 if self.strict and (self.problems or self.bad_records) else 0
+
+
+class Source:
+    """One input, a file or ``-`` (stdin), read in blocks.
+
+    ``head`` is the start of the input (at least its first line, when that fits
+    in a block), for format detection; ``blocks()`` and ``lines()`` start from
+    the very beginning again.
+    """
+
+    def __init__(self, path: str, reporter: Reporter, progress: bool = True) -> None:
+        self.path = path
+        self.name = "<stdin>" if path == "-" else path
+        self._reporter = reporter
+        if path == "-":
+            stdin = sys.stdin.buffer
+            self._file = stdin
+            self._close = False
+        else:
+            try:
+                self._file = open(path, "rb", buffering=0)
+            except OSError as exc:
+                raise Fatal(f"cannot read {path}: {exc.strerror or exc}") from None
+            self._close = True
+        self._read = getattr(self._file, "read1", self._file.read)
+        self.size: Optional[int] = None
+        try:
+            info = os.fstat(self._file.fileno())
+            if stat.S_ISREG(info.st_mode):
+                self.size = info.st_size
+        except (OSError, AttributeError, ValueError):
+            pass
+        self._progress: Optional[Progress] = None
+        if (
+            progress
+            and self.size is not None
+            and self.size >= PROGRESS_MIN_BYTES
+            and reporter.stream.isatty()
+        ):
+            self._progress = Progress(self.name, self.size, reporter.stream)
+        self._done = 0
+        self.head = self._read_head()
+
+    def _read_block(self) -> bytes:
+        try:
+            block = self._read(BLOCK)
+        except OSError as exc:
+            raise Fatal(f"cannot read {self.name}: {exc.strerror or exc}") from None
+        if block and self._progress is not None:
+            self._done += len(block)
+            self._progress.update(self._done)
+        return block
+
+    def _read_head(self) -> bytes:
+        head = self._read_block()
+        while head and len(head) < BLOCK and b"\n" not in head.lstrip():
+            more = self._read_block()
+            if not more:
+                break
+            head += more
+        if head.startswith(BOM):
+            head = head[len(BOM) :]
+        return head
+
+    def __enter__(self) -> "Source":
+        self._reporter.progress = self._progress
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._progress is not None:
+            self._progress.clear()
+        self._reporter.progress = None
+        if self._close:
+            self._file.close()
+
+    def blocks(self) -> Iterator[bytes]:
+        """Yield the input in blocks (the head first)."""
+        if self.head:
+            yield self.head
+        while True:
+            block = self._read_block()
+            if not block:
+                return
+            yield block
+
+    def read_all(self) -> bytes:
+        """Return the whole input (for a plain-text completion or one JSON document)."""
+        return b"".join(self.blocks())
+
+    def line_batches(self) -> Iterator[List[bytes]]:
+        """Yield lists of whole lines (without their ``\\n``), block by block.
+
+        Only the current block and a line that spans blocks are held.
+        """
+        carry: List[bytes] = []
+        for block in self.blocks():
+            lines = block.split(b"\n")
+            if len(lines) == 1:
+                carry.append(block)
+                continue
+            if carry:
+                carry.append(lines[0])
+                lines[0] = b"".join(carry)
+                carry = []
+            last = lines.pop()
+            if last:
+                carry.append(last)
+            yield lines
+        if carry:
+            yield [b"".join(carry)]
+
+
+class Output:
+    """Buffered binary output to stdout (UTF-8 text when stdout has no buffer)."""
+
+    def __init__(self, stream: Optional[IO] = None) -> None:
+        stream = stream if stream is not None else sys.stdout
+        self._stream = stream
+        self._binary = getattr(stream, "buffer", None)
+        self.parts: List[bytes] = []
+        self._size = 0
+
+    def write(self, data: bytes) -> None:
+        self.parts.append(data)
+        self._size += len(data)
+        if self._size >= OUTPUT_FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending and flush stdout."""
+        if self.parts:
+            data = b"".join(self.parts)
+            self.parts = []
+            self._size = 0
+            if self._binary is not None:
+                self._binary.write(data)
+            else:
+                self._stream.write(data.decode("utf-8"))
+        if self._binary is not None:
+            self._binary.flush()
+        self._stream.flush()

@@ -1,0 +1,412 @@
+"""hermes-parse as a vLLM tool parser, registered as ``hermes_parse``.
+
+    vllm serve MODEL --enable-auto-tool-choice \\
+      --tool-parser-plugin "$(hermes-parse vllm-plugin-path)" --tool-call-parser hermes_parse
+
+``--tool-parser-plugin`` loads this file by its path (vLLM imports it as a
+module named ``vllm_plugin``); the ``vllm.general_plugins`` entry point
+``hermes_parse`` calls ``register()`` in an installed package, so that
+``--tool-call-parser hermes_parse`` alone is enough where vLLM loads general
+plugins before it checks the parser's name (see docs/vllm.md).
+
+How it meets vLLM's contract (supported: vLLM 0.13 to 0.33):
+
+* one ``StreamParser`` per request, fed ``delta_text`` only: the cost of a
+  call does not depend on ``current_text``; ``None`` when a delta adds
+  nothing (vLLM then sends no chunk);
+* ``prev_tool_call_arr`` / ``streamed_args_for_tool`` always agree with what
+  was streamed, so vLLM's end-of-stream patch (``get_remaining_unstreamed_args``
+  from 0.23, the "autocomplete" before) adds nothing.  They are built lazily:
+  a fragment is appended to a list, and the joined text is made only when
+  vLLM reads it (once, at the end);
+* vLLM gives a tool parser no end-of-stream call.  The parser closes its
+  stream when the delta's last token is an end-of-turn token that vLLM cut
+  from the text (a stop), or when the output reaches ``max_tokens``; what the
+  state machine still held (a ``<tool_`` at the very end, a block cut before
+  its name, the digits of a number cut by ``max_tokens``) then comes out;
+* ``adjust_request`` sets ``skip_special_tokens=False`` when tools are given
+  and ``tool_choice`` is not ``"none"`` (``<tool_call>`` is an added token);
+* ``structural_tag_model = "hermes"``: on vLLM versions that have structural
+  tags (0.30 on), ``tool_choice="required"`` and a named function make xgrammar
+  force the Hermes ``<tool_call>`` envelope, and this parser reads it; on older
+  versions vLLM forces and parses a JSON list itself and this parser is not
+  involved.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+import logging
+import sys
+from pathlib import Path
+
+if not __package__:  # loaded by file path (--tool-parser-plugin), not as hermes_parse.vllm_plugin
+    try:
+        import hermes_parse  # noqa: F401
+    except ImportError:  # a checkout that is not installed: its root is two levels up
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import hermes_parse
+from hermes_parse import ClosedError, StreamParser
+
+try:  # vLLM >= 0.13
+    from vllm.tool_parsers import ToolParser, ToolParserManager
+except ImportError:  # pragma: no cover - older layout
+    from vllm.entrypoints.openai.tool_parsers import ToolParser, ToolParserManager
+
+
+def _protocol_module():
+    """The module that holds DeltaMessage & co. in this vLLM."""
+    for name in (
+        "vllm.entrypoints.generate.base.protocol",  # 0.29 on
+        "vllm.entrypoints.openai.engine.protocol",  # 0.15 to 0.28
+        "vllm.entrypoints.openai.protocol",  # up to 0.14
+    ):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "DeltaMessage") and hasattr(module, "ExtractedToolCallInformation"):
+            return module
+    raise ImportError("hermes-parse: cannot find vLLM's DeltaMessage; unsupported vLLM version")
+
+
+_protocol = _protocol_module()
+DeltaMessage = _protocol.DeltaMessage
+DeltaToolCall = _protocol.DeltaToolCall
+DeltaFunctionCall = _protocol.DeltaFunctionCall
+ExtractedToolCallInformation = _protocol.ExtractedToolCallInformation
+FunctionCall = _protocol.FunctionCall
+ToolCall = _protocol.ToolCall
+
+NAME = "hermes_parse"
+# Under "vllm." so that vLLM's own log configuration shows it.
+logger = logging.getLogger("vllm.hermes_parse")
+
+# 0.19 on: ToolParser(tokenizer, tools=None); before: ToolParser(tokenizer).
+_INIT_TAKES_TOOLS = "tools" in inspect.signature(ToolParser.__init__).parameters
+# 0.23 on, vLLM's end-of-stream patch compares a *string* of arguments
+# (get_remaining_unstreamed_args); before, it json.dumps()es a parsed object.
+_ARGS_AS_TEXT = hasattr(ToolParser, "get_remaining_unstreamed_args")
+
+# Tokens that end a turn in the Hermes / ChatML family.  The tokenizer's own
+# eos_token is added per tokenizer.
+_END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>")
+_end_ids_cache: dict = {}
+
+
+def _end_token_ids(tokenizer) -> dict:
+    """{token id: token text} of end-of-turn tokens, cached per tokenizer."""
+    key = id(tokenizer)
+    cached = _end_ids_cache.get(key)
+    if cached is not None and cached[0] is tokenizer:
+        return cached[1]
+    ends: dict = {}
+    texts = list(_END_TOKENS)
+    eos = getattr(tokenizer, "eos_token", None)
+    if isinstance(eos, str) and eos:
+        texts.append(eos)
+    unk = getattr(tokenizer, "unk_token_id", None)
+    for text in texts:
+        try:
+            ids = tokenizer.convert_tokens_to_ids([text])
+        except Exception:  # a tokenizer without it (mistral, tests)
+            continue
+        if ids and isinstance(ids[0], int) and ids[0] >= 0 and ids[0] != unk:
+            ends[ids[0]] = text
+    eos_id = getattr(tokenizer, "eos_token_id", None)
+    if isinstance(eos_id, int) and eos_id not in ends and isinstance(eos, str):
+        ends[eos_id] = eos
+    if len(_end_ids_cache) > 64:
+        _end_ids_cache.clear()
+    _end_ids_cache[key] = (tokenizer, ends)
+    return ends
+
+
+class _Args:
+    """The arguments streamed for one call: fragments, joined only when read."""
+
+    __slots__ = ("parts", "joined", "count")
+
+    def __init__(self) -> None:
+        self.parts: list = []
+        self.joined = ""
+        self.count = 0
+
+    def text(self) -> str:
+        if self.count != len(self.parts):
+            self.joined = "".join(self.parts)
+            self.parts[:] = [self.joined] if self.joined else []
+            self.count = len(self.parts)
+        return self.joined
+
+
+class _StreamedArgs(list):
+    """``streamed_args_for_tool``: a list of strings to whoever reads it.
+
+    Holds one ``_Args`` per call; an item is joined when it is read."""
+
+    def __getitem__(self, index):
+        item = list.__getitem__(self, index)
+        if isinstance(index, slice):
+            return [args.text() for args in item]
+        return item.text()
+
+    def __iter__(self):
+        for args in list.__iter__(self):
+            yield args.text()
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+    def __eq__(self, other) -> bool:
+        return list(self) == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _parsed_arguments(text: str):
+    """What vLLM < 0.23 expects in ``prev_tool_call_arr[i]["arguments"]``: an
+    object whose ``json.dumps(..., ensure_ascii=False)`` is the streamed text."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:  # cut by max_tokens: what vLLM's own parsers keep there
+        import partial_json_parser
+
+        return partial_json_parser.loads(text)
+    except Exception:
+        return {}
+
+
+class _CallRecord(dict):
+    """An entry of ``prev_tool_call_arr``: ``{"name": ..., "arguments": ...}``
+    where ``arguments`` is made from the streamed fragments when read."""
+
+    __slots__ = ("_args",)
+
+    def __init__(self, name: str, args: _Args) -> None:
+        super().__init__(name=name)
+        self._args = args
+
+    def _arguments(self):
+        text = self._args.text()
+        return text if _ARGS_AS_TEXT else _parsed_arguments(text)
+
+    def __missing__(self, key):
+        if key == "arguments":
+            return self._arguments()
+        raise KeyError(key)
+
+    def get(self, key, default=None):
+        if key == "arguments":
+            return self._arguments()
+        return dict.get(self, key, default)
+
+    def __contains__(self, key) -> bool:
+        return key == "arguments" or dict.__contains__(self, key)
+
+    def _plain(self) -> dict:
+        return {"name": dict.__getitem__(self, "name"), "arguments": self._arguments()}
+
+    def keys(self):
+        return self._plain().keys()
+
+    def values(self):
+        return self._plain().values()
+
+    def items(self):
+        return self._plain().items()
+
+    def __iter__(self):
+        return iter(("name", "arguments"))
+
+    def __len__(self) -> int:
+        return 2
+
+    def copy(self) -> dict:
+        return self._plain()
+
+    def __eq__(self, other) -> bool:
+        return self._plain() == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._plain())
+
+
+_new_message = DeltaMessage.model_construct
+_new_tool_call = DeltaToolCall.model_construct
+_new_function = DeltaFunctionCall.model_construct
+
+
+class HermesParseToolParser(ToolParser):
+    """vLLM ``ToolParser`` backed by ``hermes_parse.StreamParser`` (one per request)."""
+
+    # Lets xgrammar force <tool_call>{"name": ..., "arguments": ...}</tool_call>
+    # for tool_choice "required" / named (vLLM with structural tags).
+    structural_tag_model = "hermes"
+
+    def __init__(self, tokenizer, tools=None, *args, **kwargs) -> None:
+        if _INIT_TAKES_TOOLS:
+            super().__init__(tokenizer, tools)
+        else:
+            super().__init__(tokenizer)
+        self._stream = None
+        self._max_tokens = None
+        self._ignore_eos = False
+        self._calls: list = []  # one _Args per call
+        self.prev_tool_call_arr = []
+        self.streamed_args_for_tool = _StreamedArgs()
+        self._end_ids = _end_token_ids(tokenizer) if tokenizer is not None else {}
+        self._late_warned = False
+
+    # -- requests ------------------------------------------------------------
+    def adjust_request(self, request):
+        request = super().adjust_request(request)
+        if request.tools and request.tool_choice != "none":
+            # <tool_call> is an added (special) token in Qwen's vocabulary:
+            # skipping special tokens would remove the very tags we parse.
+            request.skip_special_tokens = False
+        return request
+
+    @staticmethod
+    def _tools(request):
+        tools = getattr(request, "tools", None)
+        return list(tools) if tools else None
+
+    # -- whole output --------------------------------------------------------
+    def extract_tool_calls(self, model_output, request):
+        message = hermes_parse.parse(model_output, tools=self._tools(request))
+        if message.problems:
+            logger.debug("hermes-parse problems: %s", message.problems)
+        tool_calls = [
+            ToolCall(
+                id=call.id,
+                type="function",
+                function=FunctionCall(name=call.name, arguments=call.arguments),
+            )
+            for call in message.tool_calls
+        ]
+        return ExtractedToolCallInformation(
+            tools_called=bool(tool_calls), tool_calls=tool_calls, content=message.content
+        )
+
+    # -- streaming -----------------------------------------------------------
+    def _start(self, request) -> StreamParser:
+        self._stream = StreamParser(tools=self._tools(request))
+        max_tokens = getattr(request, "max_completion_tokens", None) or getattr(request, "max_tokens", None)
+        self._max_tokens = max_tokens if isinstance(max_tokens, int) and max_tokens > 0 else None
+        self._ignore_eos = bool(getattr(request, "ignore_eos", False))
+        return self._stream
+
+    def _ended(self, delta_text, current_token_ids, delta_token_ids) -> bool:
+        """Is this the last delta of the output?  (vLLM does not say.)"""
+        if delta_token_ids and not self._ignore_eos:
+            end = self._end_ids.get(delta_token_ids[-1])
+            # A stop token is cut from the text: if its text is there, the
+            # model only wrote it and goes on.
+            if end is not None and not delta_text.endswith(end):
+                return True
+        max_tokens = self._max_tokens
+        return max_tokens is not None and current_token_ids is not None and len(current_token_ids) >= max_tokens
+
+    def extract_tool_calls_streaming(
+        self,
+        previous_text,
+        current_text,
+        delta_text,
+        previous_token_ids,
+        current_token_ids,
+        delta_token_ids,
+        request,
+    ):
+        stream = self._stream
+        if stream is None:
+            stream = self._start(request)
+        try:
+            out = stream.feed(delta_text) if delta_text else []
+        except ClosedError:
+            # We took an earlier delta for the last one and it was not.
+            if not self._late_warned:
+                self._late_warned = True
+                logger.warning("hermes-parse: output went on after its end token; passing it on as content")
+            return _new_message(content=delta_text) if delta_text else None
+        if self._ended(delta_text, current_token_ids, delta_token_ids):
+            out += stream.close()
+            if stream.problems:
+                logger.debug("hermes-parse problems: %s", stream.problems)
+        if not out:
+            return None
+        return self._message(out)
+
+    def _message(self, out: list):
+        """Fold the parser's deltas into one DeltaMessage (one entry per call),
+        keeping prev_tool_call_arr / streamed_args_for_tool in step."""
+        content = None
+        entries: dict = {}
+        for delta in out:
+            text = delta.get("content")
+            if text is not None:
+                content = text if content is None else content + text
+                continue
+            for call in delta["tool_calls"]:
+                index = call["index"]
+                function = call["function"]
+                arguments = function.get("arguments")
+                if "id" in call:
+                    name = function["name"]
+                    args = _Args()
+                    self._calls.append(args)
+                    self.prev_tool_call_arr.append(_CallRecord(name, args))
+                    list.append(self.streamed_args_for_tool, args)
+                    self.current_tool_id = index
+                    self.current_tool_name_sent = True
+                    entries[index] = [call["id"], name, arguments or ""]
+                else:
+                    self._calls[index].parts.append(arguments)
+                    entry = entries.get(index)
+                    if entry is None:
+                        entries[index] = [None, None, arguments]
+                    else:
+                        entry[2] += arguments
+                    continue
+                if arguments:
+                    self._calls[index].parts.append(arguments)
+        if not entries:
+            return _new_message(content=content)
+        tool_calls = []
+        for index, (call_id, name, arguments) in entries.items():
+            if call_id is None:
+                tool_calls.append(_new_tool_call(index=index, function=_new_function(arguments=arguments)))
+            else:
+                tool_calls.append(
+                    _new_tool_call(
+                        index=index,
+                        id=call_id,
+                        type="function",
+                        function=_new_function(name=name, arguments=arguments),
+                    )
+                )
+        if content is None:
+            return _new_message(tool_calls=tool_calls)
+        return _new_message(content=content, tool_calls=tool_calls)
+
+
+def register() -> None:
+    """Register the parser as ``hermes_parse`` (the ``vllm.general_plugins``
+    entry point; loading this file registers it too)."""
+    ToolParserManager.register_module(name=NAME, force=True, module=HermesParseToolParser)
+    logger.info(
+        "hermes-parse %s (%s) registered vLLM tool parser %r",
+        hermes_parse.__version__,
+        hermes_parse.BACKEND,
+        NAME,
+    )
+
+
+register()
