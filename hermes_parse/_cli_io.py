@@ -40,6 +40,18 @@ class UsageError(Fatal):
         super().__init__(message, 2)
 
 
+def describe(problem: dict) -> str:
+    """A problem dict in one line: ``kind (call i) at /pointer: detail``."""
+    call = "" if problem["index"] is None else f" (call {problem['index']})"
+    if "pointer" in problem:
+        place = f" at {problem['pointer'] or '/'}"
+    elif problem.get("offset") is not None:
+        place = f" at characters {problem['offset']}-{problem['offset'] + problem['length']}"
+    else:
+        place = ""
+    return f"{problem['kind']}{call}{place}: {problem['detail']}"
+
+
 class Progress:
     """A one-line progress bar on a terminal, redrawn at most ten times a second."""
 
@@ -112,9 +124,7 @@ class Reporter:
         for problem in problems:
             self.problems += 1
             if self.strict and self.problems <= MAX_PRINTED_PROBLEMS:
-                call = "" if problem["index"] is None else f" (call {problem['index']})"
-                pointer = f" at {problem['pointer'] or '/'}" if "pointer" in problem else ""
-                self.say(f"{where}: {problem['kind']}{call}{pointer}: {problem['detail']}")
+                self.say(f"{where}: {describe(problem)}")
 
     def finish(self) -> int:
         """Print the summary; return the exit code (1: something found under --strict)."""
@@ -169,9 +179,14 @@ class Source:
         ):
             self._progress = Progress(self.name, self.size, reporter.stream)
         self._done = 0
+        # Called before each read that may wait: the output so far goes out
+        # first, so that a pipe fed a line at a time is answered a line at a time.
+        self.on_read = None
         self.head = self._read_head()
 
     def _read_block(self) -> bytes:
+        if self.on_read is not None:
+            self.on_read()
         try:
             block = self._read(BLOCK)
         except OSError as exc:

@@ -117,6 +117,7 @@ cdef class StreamParser:
 
     cdef _reset_block(self)
     cdef list _take(self)
+    @cython.locals(args=list, text=str)
     cdef _flush_args(self)
     cdef _problem(self, str kind, Py_ssize_t offset, Py_ssize_t length, str detail)
     cdef _begin_block(self, Py_ssize_t i)

@@ -185,8 +185,8 @@ class JsonReader:
         self.lit_out = ""
         self.lit_pos = 0
         self.error = ""
-        del self.stack[:]
-        del self.num_parts[:]
+        self.stack.clear()
+        self.num_parts.clear()
 
     def put(self, piece):
         """Write decoded or normalised output (never called in RAW or DISCARD mode)."""
@@ -239,7 +239,7 @@ class JsonReader:
         if self.num_parts:
             self.num_parts.append(text)
             text = "".join(self.num_parts)
-            del self.num_parts[:]
+            self.num_parts.clear()
         if self.python:
             text = python_number(text)
             if not text:
@@ -558,7 +558,7 @@ class JsonReader:
                     break
                 i += 1
                 name = "".join(self.num_parts)
-                del self.num_parts[:]
+                self.num_parts.clear()
                 code = named_character(name)
                 if code < 0:
                     self.fail("unknown character name in \\N escape")
@@ -812,8 +812,8 @@ class StreamParser:
         self._skip_kind = ""
         self._skip_detail = ""
         self._fenced = False
-        del self._args[:]
-        del self._pending_problems[:]
+        self._args.clear()
+        self._pending_problems.clear()
 
     # -- public ------------------------------------------------------------
 
@@ -852,7 +852,7 @@ class StreamParser:
     def _take(self):
         if self._content:
             self._deltas.append({"content": "".join(self._content)})
-            del self._content[:]
+            self._content.clear()
         if self._decided:
             self._flush_args()
         deltas = self._deltas
@@ -862,9 +862,10 @@ class StreamParser:
         return deltas
 
     def _flush_args(self):
-        if self._args:
-            text = "".join(self._args)
-            del self._args[:]
+        args = self._args
+        if args:
+            text = args[0] if len(args) == 1 else "".join(args)
+            args.clear()
             if text:
                 self._args_sent = True
                 self._deltas.append(
@@ -895,8 +896,8 @@ class StreamParser:
         held.extend(self._held_raw)
         held.append(text[self._raw_start : i])
         self._content.append("".join(held))
-        del held[:]
-        del self._held_raw[:]
+        held.clear()
+        self._held_raw.clear()
         # The block is content up to its "</tool_call>"; the problem spans it
         # all, so it is reported when that tag (or the next block, or the
         # end of the text) is seen.
@@ -933,11 +934,11 @@ class StreamParser:
         self._decided = True
         self._holding = False
         self._hold_end = NO_LIMIT
-        del self._held_ws[:]  # whitespace before a call is not content
-        del self._held_raw[:]
+        self._held_ws.clear()  # whitespace before a call is not content
+        self._held_raw.clear()
         if self._content:
             self._deltas.append({"content": "".join(self._content)})
-            del self._content[:]
+            self._content.clear()
         self._deltas.append(
             {
                 "tool_calls": [
@@ -952,7 +953,7 @@ class StreamParser:
         )
         for kind, offset, length, detail in self._pending_problems:
             self.problems.append(Problem(kind, offset, length, index, detail))
-        del self._pending_problems[:]
+        self._pending_problems.clear()
         if unknown:
             self.problems.append(
                 Problem(
@@ -994,7 +995,7 @@ class StreamParser:
     def _end_of_text(self):
         state = self._state
         if state == S_TEXT_WS:
-            del self._held_ws[:]  # trailing whitespace is not content
+            self._held_ws.clear()  # trailing whitespace is not content
         elif state == S_TAG:
             self._flush_held_text()
         elif state == S_TEXT:
@@ -1140,7 +1141,7 @@ class StreamParser:
             held.append(self._tag[: self._tag_pos])
         if held:
             self._content.append("".join(held))
-            del held[:]
+            held.clear()
         self._hold_end = NO_LIMIT
 
     def _structure(self, text, i, c, state):
@@ -1158,7 +1159,7 @@ class StreamParser:
             return i
         if state == S_KEY:
             if c == '"' or (c == "'" and self._python):
-                del self._capture[:]
+                self._capture.clear()
                 self._reader.reset(
                     M_DECODE, self._capture, None, False, KEY_CAPTURE_CAP, self._python
                 )
@@ -1298,7 +1299,7 @@ class StreamParser:
             if not quote:
                 self._defect(text, i, "invalid_json", "the name is not a string")
                 return
-            del self._capture[:]
+            self._capture.clear()
             reader.reset(M_DECODE, self._capture, None, False, NAME_CAPTURE_CAP, python)
         elif role == V_ARGS:
             if c == "{":
@@ -1328,7 +1329,7 @@ class StreamParser:
                 detail = inner.error or "the arguments string holds incomplete JSON"
                 self._problem("invalid_arguments", start, length, detail)
                 if not self._decided:
-                    del self._args[:]
+                    self._args.clear()
         elif role == V_ARGS_OTHER:
             if self._value_char != "n" and self._value_char != "N":  # null, None
                 self._problem("invalid_arguments", start, length, "the arguments are not an object")

@@ -1,0 +1,743 @@
+"""Records for the ``hermes-parse`` command: formats, text fields, messages.
+
+A *record* is one completion: the whole of a plain-text input, one line of
+JSON Lines (or the one object of a pretty-printed JSON document, or each
+element of a JSON array), or one captured SSE stream (``data:`` lines up to
+``data: [DONE]``).  ``Extractor.message`` turns a record's text into the OpenAI
+assistant message, the very dict ``hermes_parse.parse(text).to_openai()``
+gives (tests/test_cli.py checks it against ``parse`` and ``Message.from_deltas``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import random
+from collections import Counter
+from typing import Any, Iterator, List, Optional, Tuple
+
+import orjson
+
+from . import StreamParser, seeded_ids
+from ._cli_io import Reporter, Source
+
+TAG = "<tool_call>"
+# The whitespace the parser holds at the start of a text (README, grammar rule 5).
+WS = " \t\n\r"
+DONE = object()
+BAD_LINE = object()  # a JSON Lines line that is not JSON (already reported)
+
+# The text of a JSON record: the first present of these (issue 6).
+DEFAULT_FIELDS = (
+    "choices.0.message.content",
+    "choices.0.text",
+    "completion",
+    "output",
+    "response",
+    "text",
+    "content",
+)
+# Problem kinds that mean the model wrote a call badly (as opposed to calling a
+# tool that is not declared, or with arguments its schema refuses).
+MALFORMED = frozenset(
+    ("not_a_call", "invalid_json", "invalid_arguments", "duplicate_key", "trailing_text", "truncated")
+)
+
+_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
+
+
+class BadRecord(Exception):
+    """The record cannot be used (its message says why); it is reported and skipped."""
+
+
+# ---------------------------------------------------------------------------
+# Call ids.  The core's default (``random_call_id``) draws 24 characters one by
+# one, about 5 us a call; on a log of millions of calls this draws 144 random
+# bits at once and spells them in base64 with "+" and "/" replaced by letters:
+# the same "call_" + 24 letters and digits, about ten times faster.
+_rng = random.Random(os.urandom(16))
+_ALNUM = bytes.maketrans(b"+/", b"Qz")
+
+
+def _random_id(index: int, name: str) -> str:
+    bits = _rng.getrandbits(144).to_bytes(18, "little")
+    return "call_" + base64.b64encode(bits).translate(_ALNUM).decode("ascii")
+
+
+def dumps_line(value: Any) -> bytes:
+    """One line of JSON (UTF-8, compact, ``\\n``-terminated), as jq reads it.
+
+    orjson refuses lone surrogates and integers beyond 64 bits, which a record
+    read by ``json.loads`` may hold; those records go through ``json.dumps``.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
+    except (TypeError, orjson.JSONEncodeError):
+        try:
+            return (json.dumps(value, ensure_ascii=False) + "\n").encode("utf-8")
+        except UnicodeEncodeError:
+            return (json.dumps(value) + "\n").encode("ascii")
+
+
+def loads_slow(raw: bytes) -> Any:
+    """``json.loads`` for what orjson refuses but Python accepts (NaN, lone
+    surrogate escapes, integers beyond 64 bits); ``BadRecord`` otherwise."""
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise BadRecord("not valid UTF-8") from None
+    except ValueError as exc:
+        raise BadRecord(f"not JSON ({exc})") from None
+
+
+# ---------------------------------------------------------------------------
+# Formats.
+
+FORMATS = ("text", "jsonl", "chat", "sse")
+
+
+def detect(head: bytes) -> str:
+    """Guess the format of an input from its start: ``sse``, ``jsonl``,
+    ``json`` (one JSON document: an object, maybe pretty-printed, or an array),
+    ``text``, or ``empty``."""
+    start = head.lstrip()
+    if not start:
+        return "empty"
+    first_line = start.split(b"\n", 1)[0].rstrip(b"\r")
+    if first_line.startswith(b"data:"):
+        return "sse"
+    if first_line.startswith((b"event:", b"id:", b"retry:", b":")) and (
+        b"\ndata:" in start or b"\rdata:" in start
+    ):
+        return "sse"
+    if start[:1] in b'{["':
+        try:
+            value = _loads(first_line)
+        except _JSONDecodeError:
+            value = None
+        if isinstance(value, (dict, str)):
+            return "jsonl"
+        if start[:1] in b"{[":
+            return "json"
+    return "text"
+
+
+class FieldPath:
+    """A dotted path such as ``choices.0.message.content``: keys of objects,
+    indices of arrays."""
+
+    def __init__(self, dotted: str) -> None:
+        self.dotted = dotted
+        self.parts = []
+        for part in dotted.split("."):
+            try:
+                number: Optional[int] = int(part)
+            except ValueError:
+                number = None
+            self.parts.append((part, number))
+
+    def get(self, value: Any, default: Any = None) -> Any:
+        """The value at the path, or ``default`` when any step is missing."""
+        for key, number in self.parts:
+            if type(value) is dict:
+                if key not in value:
+                    return default
+                value = value[key]
+            elif type(value) is list and number is not None:
+                if not -len(value) <= number < len(value):
+                    return default
+                value = value[number]
+            else:
+                return default
+        return value
+
+
+_MISSING = object()
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
+
+
+def as_text(value: Any, where: str) -> str:
+    """A field's value as text: a string, ``null`` (empty), or OpenAI content
+    parts (``[{"type": "text", "text": ...}]``, their texts joined)."""
+    if type(value) is str:
+        return value
+    if value is None:
+        return ""
+    if type(value) is list and all(type(part) is dict for part in value):
+        texts = [part.get("text") for part in value if part.get("type") == "text"]
+        if all(type(text) is str for text in texts):
+            return "".join(texts)
+    raise BadRecord(f"{where} is {_json_type(value)}, not a string")
+
+
+def chat_message(record: Any, choice: int = 0) -> Optional[dict]:
+    """The ``message`` of a ``chat.completion`` response's choice, or None."""
+    if type(record) is dict:
+        choices = record.get("choices")
+        if type(choices) is list and len(choices) > choice:
+            entry = choices[choice]
+            if type(entry) is dict:
+                message = entry.get("message")
+                if type(message) is dict:
+                    return message
+    return None
+
+
+def existing_calls(message: dict) -> List[dict]:
+    """The ``tool_calls`` a server already parsed into ``message``."""
+    calls = message.get("tool_calls")
+    if not calls:
+        return []
+    if type(calls) is not list or not all(type(call) is dict for call in calls):
+        raise BadRecord("message.tool_calls is not a list of objects")
+    return calls
+
+
+def default_text(record: Any) -> Tuple[str, List[dict]]:
+    """The text of a record and the tool calls it already has, from the first
+    present of ``DEFAULT_FIELDS`` (a JSON string record is the text itself)."""
+    if type(record) is str:
+        return record, []
+    if type(record) is not dict:
+        raise BadRecord(f"a JSON {_json_type(record)}, not an object or a string")
+    message = chat_message(record)
+    if message is not None:
+        return as_text(message.get("content"), "choices.0.message.content"), existing_calls(message)
+    choices = record.get("choices")
+    if type(choices) is list and choices and type(choices[0]) is dict:
+        text = choices[0].get("text", _MISSING)
+        if text is not _MISSING and text is not None:
+            return as_text(text, "choices.0.text"), []
+    empty = False
+    for key in DEFAULT_FIELDS[2:]:
+        value = record.get(key, _MISSING)
+        if value is _MISSING:
+            continue
+        if value is None:
+            empty = True
+            continue
+        return as_text(value, key), []
+    if empty:
+        return "", []
+    raise BadRecord("no text field (looked for " + ", ".join(DEFAULT_FIELDS) + "); name one with --field")
+
+
+# ---------------------------------------------------------------------------
+# Messages.
+
+
+class Extractor:
+    """Parses texts into OpenAI assistant messages with the command's options.
+
+    ``problems``: build the problem dicts (``--with-problems``, ``stats``,
+    ``--strict``, ``--tools``); otherwise they are not even formatted.
+    """
+
+    def __init__(
+        self,
+        *,
+        arguments: str = "json",
+        tools: Any = None,
+        unknown_tool: str = "call",
+        seed: Optional[int] = None,
+        problems: bool = False,
+        python_literals: bool = False,
+    ) -> None:
+        self.options: dict = {"arguments": arguments, "unknown_tool": unknown_tool}
+        if python_literals:
+            self.options["python_literals"] = True
+        if tools is not None:
+            self.options["tools"] = tools.declared
+        self.tools = tools
+        self.seed = seed
+        self.problems = problems or tools is not None
+        # Build a parser once to reject bad options before reading anything.
+        StreamParser(**self.options)
+
+    def call_id(self, record: int, choice: int = 0):
+        """The ``call_id`` function for a record: random, or from ``--seed``
+        (then it depends only on the seed, the record, the choice and the call)."""
+        if self.seed is None:
+            return _random_id
+        return seeded_ids(self.seed * 10**12 + record * 1000 + choice)
+
+    def parser(self, record: int, choice: int = 0) -> StreamParser:
+        """A fresh ``StreamParser`` for one record (one choice of it)."""
+        return StreamParser(call_id=self.call_id(record, choice), **self.options)
+
+    def message(
+        self, text: str, record: int, existing: List[dict] = (), choice: int = 0  # type: ignore[assignment]
+    ) -> Tuple[dict, Optional[List[dict]]]:
+        """Return (the OpenAI assistant message of ``text``, its problems).
+
+        ``existing``: tool calls the record already had (a server that did
+        parse some), kept first.  Problems are dicts (``Problem.to_dict()`` and
+        the ``--tools`` ones), or None when not asked for.
+        """
+        problems: Optional[List[dict]] = [] if self.problems else None
+        calls: List[dict] = []
+        if TAG not in text:
+            # No block: no problem, no call, and the content is the text unless
+            # it is only whitespace (grammar rule 5).  Skipping the state machine
+            # here is what makes a log of short completions fast; the tests check
+            # that this equals parse() on texts without the tag.
+            content = text if text and (text[0] not in WS or text.strip(WS)) else None
+        else:
+            parser = StreamParser(call_id=self.call_id(record, choice), **self.options)
+            deltas = parser.feed(text)
+            deltas += parser.close()
+            content, calls = accumulate(deltas)
+            if problems is not None and parser.problems:
+                shift = len(existing)
+                for problem in parser.problems:
+                    entry = problem.to_dict()
+                    if shift and entry["index"] is not None:
+                        entry["index"] += shift
+                    problems.append(entry)
+        message: dict = {"role": "assistant", "content": content}
+        if existing:
+            calls = list(existing) + calls
+        if calls:
+            message["tool_calls"] = calls
+        if self.tools is not None and calls:
+            for index, call in enumerate(calls):
+                function = call.get("function") or {}
+                problems += self.tools.check(  # type: ignore[operator]
+                    index,
+                    str(function.get("name")),
+                    function.get("arguments") or "{}",
+                    known=index >= len(existing),
+                )
+        return message, problems
+
+
+def accumulate(deltas: List[dict]) -> Tuple[Optional[str], List[dict]]:
+    """Accumulate one parser's deltas as an OpenAI client does: (content, tool_calls).
+
+    Relies on the parser's promises: a call's first delta carries its id and
+    name, indices are 0, 1, 2... in order (``Message.from_deltas`` is the
+    general form; this one builds the OpenAI dicts directly).
+    """
+    parts: List[str] = []
+    calls: List[dict] = []
+    arguments: List[List[str]] = []
+    for delta in deltas:
+        text = delta.get("content")
+        if text is not None:
+            parts.append(text)
+            continue
+        for entry in delta["tool_calls"]:
+            function = entry["function"]
+            if "id" in entry:
+                calls.append(
+                    {"id": entry["id"], "type": "function", "function": {"name": function["name"], "arguments": ""}}
+                )
+                arguments.append([function["arguments"]])
+            else:
+                arguments[entry["index"]].append(function["arguments"])
+    for call, pieces in zip(calls, arguments):
+        call["function"]["arguments"] = "".join(pieces)
+    return "".join(parts) or None, calls
+
+
+# ---------------------------------------------------------------------------
+# Reading records.
+
+
+def json_lines(source: Source, reporter: Reporter) -> Iterator[Tuple[int, Any, bytes]]:
+    """Yield (line number, value, raw line) for each JSON Lines record;
+    blank lines are skipped, a line that is not JSON is reported and skipped."""
+    number = 0
+    loads = _loads
+    error = _JSONDecodeError
+    for batch in source.line_batches():
+        for raw in batch:
+            number += 1
+            try:
+                value = loads(raw)
+            except error:
+                if not raw.strip():
+                    continue
+                try:
+                    value = loads_slow(raw)
+                except BadRecord as exc:
+                    reporter.bad(f"{source.name}:{number}", str(exc))
+                    yield number, BAD_LINE, raw
+                    continue
+            yield number, value, raw
+
+
+def sse_streams(source: Source, reporter: Reporter) -> Iterator[Tuple[int, list]]:
+    """Yield (line number, events) for each captured stream.
+
+    Only ``data:`` lines count (``event:``, ``id:``, comments and blank lines
+    are skipped; one ``data:`` line is one event, as OpenAI-compatible servers
+    send them).  An event is (line, chunk dict or ``DONE``, raw payload); an
+    event that is not JSON is reported and kept as (line, None, raw).  A stream
+    ends at ``data: [DONE]``, or where a chunk with another ``id`` begins, or
+    at the end of the input.
+    """
+    events: list = []
+    stream_id = None
+    number = 0
+    for batch in source.line_batches():
+        for raw in batch:
+            number += 1
+            if not raw.startswith(b"data:"):
+                continue
+            payload = raw[5:].strip()
+            if payload == b"[DONE]":
+                events.append((number, DONE, payload))
+                yield events[0][0], events
+                events, stream_id = [], None
+                continue
+            try:
+                chunk = _loads(payload)
+            except _JSONDecodeError:
+                try:
+                    chunk = loads_slow(payload)
+                except BadRecord as exc:
+                    reporter.bad(f"{source.name}:{number}", f"SSE event {exc}")
+                    events.append((number, None, payload))
+                    continue
+            chunk_id = chunk.get("id") if type(chunk) is dict else None
+            if chunk_id is not None:
+                if stream_id is not None and chunk_id != stream_id and events:
+                    yield events[0][0], events
+                    events = []
+                stream_id = chunk_id
+            events.append((number, chunk, payload))
+    if events:
+        yield events[0][0], events
+
+
+def stream_text(events: list, choice: int = 0) -> Tuple[str, List[dict]]:
+    """The text one choice of a captured stream carried (``delta.content`` of
+    chat chunks, ``text`` of completion chunks) and the tool calls it already
+    had, accumulated as a client does."""
+    parts: List[str] = []
+    calls: dict = {}
+    for _, chunk, _ in events:
+        if type(chunk) is not dict:
+            continue
+        for entry in chunk.get("choices") or ():
+            if type(entry) is not dict or entry.get("index", 0) != choice:
+                continue
+            delta = entry.get("delta")
+            if type(delta) is dict:
+                text = delta.get("content")
+                if type(text) is str:
+                    parts.append(text)
+                for call in delta.get("tool_calls") or ():
+                    if type(call) is dict:
+                        _accumulate_call(calls, call)
+            elif type(entry.get("text")) is str:
+                parts.append(entry["text"])
+    existing = [
+        {"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": "".join(call["arguments"])}}
+        for _, call in sorted(calls.items())
+    ]
+    return "".join(parts), existing
+
+
+def _accumulate_call(calls: dict, entry: dict) -> None:
+    call = calls.setdefault(entry.get("index", 0), {"id": "", "name": "", "arguments": []})
+    if entry.get("id"):
+        call["id"] = entry["id"]
+    function = entry.get("function") or {}
+    if function.get("name"):
+        call["name"] = function["name"]
+    if function.get("arguments"):
+        call["arguments"].append(function["arguments"])
+
+
+# ---------------------------------------------------------------------------
+# --fix
+
+
+def fix_chat(record: dict, extractor: Extractor, number: int, with_problems: bool) -> Tuple[bool, List[dict]]:
+    """Move the ``<tool_call>`` text of each choice's content into its
+    ``tool_calls``, in place.  Returns (changed, problems of all choices).
+
+    ``finish_reason`` becomes ``tool_calls`` when calls were found, except
+    ``length``: the output was cut off, and a client should know.
+    """
+    changed = False
+    all_problems: List[dict] = []
+    for position, choice in enumerate(record["choices"]):
+        message = choice.get("message") if type(choice) is dict else None
+        if type(message) is not dict:
+            continue
+        content = message.get("content")
+        if type(content) is not str or TAG not in content:
+            if extractor.tools is not None:
+                # Calls the server already parsed are still checked.
+                _, problems = extractor.message(as_text(content, "content"), number, existing_calls(message), position)
+                all_problems += problems or []
+                if with_problems and problems:
+                    choice["problems"] = problems
+                    changed = True
+            continue
+        new, problems = extractor.message(content, number, existing_calls(message), choice=position)
+        if problems:
+            all_problems += problems
+            if with_problems:
+                choice["problems"] = problems
+                changed = True
+        if "tool_calls" in new and len(new["tool_calls"]) > len(existing_calls(message)):
+            message["content"] = new["content"]
+            message["tool_calls"] = new["tool_calls"]
+            if choice.get("finish_reason") != "length":
+                choice["finish_reason"] = "tool_calls"
+            changed = True
+    return changed, all_problems
+
+
+class _ChoiceState:
+    """One choice of a stream being re-emitted."""
+
+    __slots__ = ("parser", "closed", "envelope", "choice", "offset", "seen_existing", "ours", "names", "arguments")
+
+    def __init__(self, parser: StreamParser) -> None:
+        self.parser = parser
+        self.closed = False
+        self.envelope: dict = {}
+        self.choice: dict = {}
+        self.offset = 0  # calls the input already had, numbered before ours
+        self.seen_existing: set = set()
+        self.ours = 0
+        self.names: List[str] = []
+        self.arguments: List[List[str]] = []
+
+
+def fix_stream(events: list, extractor: Extractor, number: int, with_problems: bool) -> Tuple[List[bytes], List[dict]]:
+    """Re-emit a captured stream as a server with this parser would have sent
+    it: each choice's ``delta.content`` goes through a ``StreamParser`` and its
+    deltas go out as chunks with the original envelope (id, created, model...).
+
+    Returns (SSE lines, problems).  Chunks without choices (usage), events that
+    are not chunks and lines that were not JSON go out as they came.
+    """
+    out: List[bytes] = []
+    states: dict = {}
+    problems: List[dict] = []
+
+    def emit(envelope: dict, choice: dict) -> None:
+        chunk = dict(envelope)
+        chunk["choices"] = [choice]
+        out.append(b"data: " + dumps_line(chunk)[:-1] + b"\n\n")
+
+    def send(state: _ChoiceState, deltas: List[dict], finish: Any, extra: Optional[dict]) -> None:
+        """Send ``deltas`` (at least one chunk when ``finish`` or ``extra`` asks)."""
+        if not deltas and (finish is not None or extra):
+            deltas = [{}]
+        last = len(deltas) - 1
+        for position, delta in enumerate(deltas):
+            choice = dict(state.choice)
+            choice["delta"] = delta
+            if position:
+                if "logprobs" in choice:
+                    choice["logprobs"] = None
+            if position < last or finish is None:
+                choice["finish_reason"] = None
+                if "stop_reason" in choice:
+                    choice["stop_reason"] = None
+            else:
+                choice["finish_reason"] = "tool_calls" if state.ours and finish != "length" else finish
+            if position == last and extra:
+                choice.update(extra)
+            emit(state.envelope, choice)
+
+    def ours(state: _ChoiceState, deltas: List[dict]) -> List[dict]:
+        """Count our calls, keep their text for --tools, number them after the input's."""
+        for delta in deltas:
+            for entry in delta.get("tool_calls") or ():
+                if "id" in entry:
+                    state.ours += 1
+                    state.names.append(entry["function"]["name"])
+                    state.arguments.append([])
+                else:
+                    state.arguments[entry["index"]].append(entry["function"]["arguments"])
+                if state.offset:
+                    entry["index"] += state.offset
+        return deltas
+
+    def close(state: _ChoiceState) -> Tuple[List[dict], Optional[dict]]:
+        state.closed = True
+        deltas = ours(state, state.parser.close())
+        found: List[dict] = []
+        if extractor.problems:
+            for problem in state.parser.problems:
+                entry = problem.to_dict()
+                if state.offset and entry["index"] is not None:
+                    entry["index"] += state.offset
+                found.append(entry)
+            if extractor.tools is not None:
+                for index, (name, pieces) in enumerate(zip(state.names, state.arguments)):
+                    found += extractor.tools.check(index + state.offset, name, "".join(pieces), known=True)
+        problems.extend(found)
+        return deltas, ({"problems": found} if with_problems else None)
+
+    for _, chunk, payload in events:
+        if chunk is DONE:
+            for state in states.values():
+                if not state.closed:
+                    deltas, extra = close(state)
+                    send(state, deltas, None, extra)
+            out.append(b"data: [DONE]\n\n")
+            continue
+        if type(chunk) is not dict or not chunk.get("choices") or type(chunk["choices"]) is not list:
+            out.append(b"data: " + payload + b"\n\n")
+            continue
+        envelope = {key: value for key, value in chunk.items() if key != "choices"}
+        for choice in chunk["choices"]:
+            if type(choice) is not dict or type(choice.get("delta")) is not dict:
+                emit(envelope, choice)
+                continue
+            index = choice.get("index", 0)
+            state = states.get(index)
+            if state is None:
+                state = states[index] = _ChoiceState(extractor.parser(number, index if type(index) is int else 0))
+            state.envelope = envelope
+            state.choice = choice
+            delta = choice["delta"]
+            text = delta.get("content")
+            other = {key: value for key, value in delta.items() if key != "content"}
+            for entry in other.get("tool_calls") or ():
+                if type(entry) is dict and entry.get("index") not in state.seen_existing:
+                    state.seen_existing.add(entry.get("index"))
+                    if not state.ours:
+                        state.offset = len(state.seen_existing)
+            deltas: List[dict] = []
+            if type(text) is str and text and not state.closed:
+                deltas = ours(state, state.parser.feed(text))
+            finish = choice.get("finish_reason")
+            extra = None
+            if finish is not None and not state.closed:
+                more, extra = close(state)
+                deltas += more
+            if other:
+                if deltas:
+                    deltas[0] = {**other, **deltas[0]}
+                else:
+                    deltas = [other]
+            if not deltas and "content" in delta and not text:
+                deltas = [delta]  # {"role": "assistant", "content": ""} stays as it was
+            if not deltas and choice.get("logprobs") is not None:
+                deltas = [{}]
+            send(state, deltas, finish, extra)
+    for state in states.values():
+        if not state.closed:
+            deltas, extra = close(state)
+            send(state, deltas, None, extra)
+    return out, problems
+
+
+# ---------------------------------------------------------------------------
+# stats
+
+
+class Stats:
+    """Counts over the messages of a run; percentiles of argument sizes from a
+    histogram of sizes (exact, and bounded by the number of distinct sizes)."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self.with_calls = 0
+        self.calls = 0
+        self.by_name: Counter = Counter()
+        self.by_kind: Counter = Counter()
+        self.with_problems = 0
+        self.malformed = 0
+        self.sizes: Counter = Counter()
+
+    def add(self, message: dict, problems: Optional[List[dict]]) -> None:
+        self.records += 1
+        calls = message.get("tool_calls")
+        if calls:
+            self.with_calls += 1
+            self.calls += len(calls)
+            for call in calls:
+                function = call.get("function") or {}
+                self.by_name[str(function.get("name"))] += 1
+                arguments = function.get("arguments")
+                self.sizes[len(arguments.encode("utf-8", "surrogatepass")) if type(arguments) is str else 0] += 1
+        if problems:
+            self.with_problems += 1
+            kinds = [problem["kind"] for problem in problems]
+            self.by_kind.update(kinds)
+            if not MALFORMED.isdisjoint(kinds):
+                self.malformed += 1
+
+    def percentiles(self) -> Optional[dict]:
+        """min, p50, p90, p99, max and mean of the arguments' UTF-8 sizes (nearest rank)."""
+        total = sum(self.sizes.values())
+        if not total:
+            return None
+        result: dict = {"min": min(self.sizes)}
+        wanted = [50, 90, 99]
+        seen = 0
+        for size in sorted(self.sizes):
+            seen += self.sizes[size]
+            # Nearest rank: the smallest size with at least ceil(p% of total) at or below it.
+            while wanted and seen * 100 >= wanted[0] * total:
+                result[f"p{wanted.pop(0)}"] = size
+        result["max"] = max(self.sizes)
+        result["mean"] = round(sum(size * count for size, count in self.sizes.items()) / total, 1)
+        return result
+
+    def to_dict(self, bad_records: int) -> dict:
+        def rate(part: int) -> Optional[float]:
+            return round(part / self.records, 6) if self.records else None
+
+        return {
+            "records": self.records,
+            "bad_records": bad_records,
+            "records_with_tool_calls": self.with_calls,
+            "tool_call_rate": rate(self.with_calls),
+            "tool_calls": self.calls,
+            "tool_calls_by_name": dict(self.by_name.most_common()),
+            "problems": sum(self.by_kind.values()),
+            "problems_by_kind": dict(self.by_kind.most_common()),
+            "records_with_problems": self.with_problems,
+            "malformed_records": self.malformed,
+            "malformed_rate": rate(self.malformed),
+            "arguments_bytes": self.percentiles(),
+        }
+
+
+def stats_table(data: dict) -> str:
+    """The stats as an aligned table for a terminal."""
+    rows: List[Tuple[str, str, str]] = []
+
+    def pct(value: Optional[float]) -> str:
+        return "" if value is None else f"{value:.1%}"
+
+    rows.append(("records", f"{data['records']:,}", ""))
+    rows.append(("  with tool calls", f"{data['records_with_tool_calls']:,}", pct(data["tool_call_rate"])))
+    rows.append(("  malformed", f"{data['malformed_records']:,}", pct(data["malformed_rate"])))
+    if data["bad_records"]:
+        rows.append(("  bad (skipped)", f"{data['bad_records']:,}", ""))
+    rows.append(("tool calls", f"{data['tool_calls']:,}", ""))
+    for name, count in data["tool_calls_by_name"].items():
+        rows.append((f"  {name}", f"{count:,}", pct(count / data["tool_calls"])))
+    rows.append(("problems", f"{data['problems']:,}", ""))
+    for kind, count in data["problems_by_kind"].items():
+        rows.append((f"  {kind}", f"{count:,}", ""))
+    sizes = data["arguments_bytes"]
+    if sizes:
+        rows.append(("arguments (bytes)", "", ""))
+        for key in ("min", "p50", "p90", "p99", "max", "mean"):
+            rows.append((f"  {key}", f"{sizes[key]:,}", ""))
+    width = max(len(row[0]) for row in rows)
+    number = max(len(row[1]) for row in rows)
+    return "\n".join(f"{label:<{width}}  {value:>{number}}  {extra}".rstrip() for label, value, extra in rows) + "\n"

@@ -1,0 +1,658 @@
+"""The ``hermes-parse`` command: Hermes tool calls out of logs and saved completions.
+
+    hermes-parse extract [FILE ...]     one OpenAI assistant message (JSON) per record
+    hermes-parse stats [FILE ...]       tool-call rate, calls per tool, problems, sizes
+    hermes-parse stream [FILE]          the deltas a client would receive
+    hermes-parse vllm-plugin-path       the path for vLLM's --tool-parser-plugin
+
+``main(argv)`` returns the exit code: 0 ok, 1 problems found under
+``--strict`` (or an input that cannot be read, a missing optional package),
+2 a usage error.  The helpers are ``_cli_io`` (reading, writing,
+diagnostics), ``_cli_records`` (formats, messages, --fix, stats),
+``_cli_tools`` (--tools) and ``_cli_tokens`` (--tokenizer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import IO, Iterator, List, Optional, Sequence, Tuple
+
+from . import BACKEND, __version__
+from ._cli_io import Fatal, Output, Reporter, Source, UsageError, describe
+from ._cli_records import (
+    BAD_LINE,
+    DEFAULT_FIELDS,
+    Extractor,
+    FieldPath,
+    Stats,
+    BadRecord,
+    accumulate,
+    as_text,
+    chat_message,
+    default_text,
+    detect,
+    dumps_line,
+    existing_calls,
+    fix_chat,
+    fix_stream,
+    json_lines,
+    loads_slow,
+    sse_streams,
+    stats_table,
+    stream_text,
+)
+
+PROG = "hermes-parse"
+
+EXIT_CODES = """\
+exit status:
+  0  done (bad records, if any, were reported on stderr and skipped)
+  1  --strict and a bad record (the run stops there) or a problem was found;
+     or an input could not be read, or an optional package is missing
+  2  usage error (a wrong option, an unusable --tools file)
+"""
+
+MAIN_EPILOG = f"""\
+examples:
+  {PROG} extract examples/completions.jsonl
+      one OpenAI assistant message per record, tool calls parsed
+  {PROG} extract examples/completions.jsonl | jq -c '.tool_calls[]?.function'
+  {PROG} extract --fix examples/chat_completion.json
+      the chat.completion response with its <tool_call> text moved into tool_calls
+  {PROG} extract --fix examples/stream.sse
+      the SSE stream re-sent the way a server with this parser sends it
+  {PROG} stats examples/completions.jsonl
+  {PROG} stats --json --tools examples/tools.json examples/completions.jsonl
+  {PROG} stream --chunk 8 examples/completion.txt
+  vllm serve MODEL --enable-auto-tool-choice \\
+      --tool-parser-plugin "$({PROG} vllm-plugin-path)" --tool-call-parser hermes_parse
+
+formats (detected from the start of each input; --format forces one):
+  text    the whole input is one completion
+  jsonl   JSON Lines: one record a line, the text taken from --field (by default
+          the first present of {", ".join(DEFAULT_FIELDS)})
+  chat    OpenAI chat.completion responses: one JSON object, or JSON Lines of them
+  sse     a captured stream of chat.completion.chunk events (data: lines, data: [DONE])
+
+{EXIT_CODES}"""
+
+EXTRACT_EPILOG = f"""\
+Prints one JSON line per record: {{"role": "assistant", "content": ..., "tool_calls": [...]}}
+(tool_calls only when there are some), as hermes_parse.parse(text).to_openai() gives it.
+With --with-problems each line also has "problems": [{{"kind", "offset", "length",
+"index", "detail", "record", "line"}}, ...]; --tools adds "pointer" and "schema_pointer"
+(JSON pointers into the arguments and the schema) to schema_mismatch problems.
+
+With --fix the output is the input, repaired: a chat.completion response (per line of
+JSON Lines, or one object) with each choice's <tool_call> text moved from content into
+message.tool_calls and finish_reason "tool_calls" ("length" stays: the output was cut);
+an SSE stream re-emitted chunk by chunk with the calls as proper tool_calls deltas.
+Records that need nothing are written out as they came.
+
+examples:
+  {PROG} extract examples/completions.jsonl
+  {PROG} extract --with-problems --tools examples/tools.json examples/completions.jsonl \\
+      | jq -c 'select(.problems != []) | .problems[]'
+  {PROG} extract --field response.body examples/requests.jsonl
+  {PROG} extract --fix examples/chat_completion.json | jq '.choices[0].message.tool_calls'
+  {PROG} extract --fix examples/stream.sse
+  {PROG} extract examples/completion.txt
+  cat examples/completion.txt | {PROG} extract --format text
+
+{EXIT_CODES}"""
+
+STATS_EPILOG = f"""\
+Counts over all records of all inputs: records, records with tool calls (tool_call_rate),
+calls and calls per tool name, problems by kind, malformed records (those with a
+not_a_call, invalid_json, invalid_arguments, duplicate_key, trailing_text or truncated
+problem; malformed_rate), and the size of the arguments in UTF-8 bytes (min, p50, p90,
+p99, max, mean). A table, or one JSON object with --json.
+
+examples:
+  {PROG} stats examples/completions.jsonl
+  {PROG} stats --json examples/completions.jsonl | jq .tool_call_rate
+  {PROG} stats --json --tools examples/tools.json examples/completions.jsonl | jq .problems_by_kind
+
+{EXIT_CODES}"""
+
+STREAM_EPILOG = f"""\
+Replays one completion through StreamParser and prints each delta as one JSON line:
+exactly what goes in choices[0].delta of the chunks a client receives. The text is cut
+into the tokens of a real tokenizer (--tokenizer DIR: DIR/tokenizer.json, read with the
+'tokenizers' package; $HERMES_PARSE_TOKENIZER is the default), detokenized one token at a
+time as a server does, or into pieces of --chunk N characters (default 4). Problems go
+to stderr. The input is a plain-text completion, or any input extract reads (--record N
+picks the record, default 1).
+
+examples:
+  {PROG} stream examples/completion.txt
+  {PROG} stream --chunk 1 --trace examples/completion.txt
+  {PROG} stream --tokenizer /path/to/Qwen3-8B examples/completion.txt
+  {PROG} stream --record 3 examples/completions.jsonl
+
+{EXIT_CODES}"""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=30)
+
+
+def _nonnegative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: subcommands extract, stats, stream, vllm-plugin-path."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Hermes-format tool calls (<tool_call>{...}</tool_call>) out of logs and saved"
+        " completions, as OpenAI tool_calls, with numbers about them.",
+        epilog=MAIN_EPILOG,
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__} ({BACKEND})")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    parsing = argparse.ArgumentParser(add_help=False)
+    group = parsing.add_argument_group("parsing")
+    group.add_argument(
+        "--arguments",
+        choices=("json", "raw"),
+        default="json",
+        help="json: arguments as json.dumps writes them (default); raw: the model's own text",
+    )
+    group.add_argument(
+        "--tools",
+        metavar="FILE",
+        help="OpenAI tools JSON (a list, or a request with \"tools\"): report calls to undeclared"
+        " tools (unknown_tool) and arguments that fail the tool's JSON Schema (schema_mismatch);"
+        " needs the 'jsonschema' package",
+    )
+    group.add_argument(
+        "--unknown-tool",
+        choices=("call", "content"),
+        default="call",
+        help="with --tools, a call to an undeclared tool stays a call (default) or is left as content",
+    )
+    group.add_argument(
+        "--python-literals",
+        action="store_true",
+        help="also read Python dict literals ({'name': ..., 'arguments': {...}}), as Hermes-2-Pro writes them",
+    )
+    group.add_argument(
+        "--seed",
+        type=_nonnegative,
+        metavar="N",
+        help="call ids that depend only on N, the record and the call (default: random, as a server)",
+    )
+
+    inputs = argparse.ArgumentParser(add_help=False)
+    group = inputs.add_argument_group("input")
+    group.add_argument(
+        "--format",
+        choices=("auto",) + ("text", "jsonl", "chat", "sse"),
+        default="auto",
+        help="the input format (default: detected for each input)",
+    )
+    group.add_argument(
+        "--field",
+        metavar="PATH",
+        help="the dotted path of the text in a JSON record, e.g. choices.0.message.content"
+        " (default: the first present of " + ", ".join(DEFAULT_FIELDS) + ")",
+    )
+    group.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop at the first bad record, and exit 1 if any problem was found",
+    )
+    group.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (shown on stderr for inputs over 4 MB when stderr is a terminal)",
+    )
+
+    extract = commands.add_parser(
+        "extract",
+        parents=[inputs, parsing],
+        help="one OpenAI assistant message (JSON) per record; --fix repairs responses and streams",
+        description="Print one OpenAI assistant message per input record, with its tool calls parsed.",
+        epilog=EXTRACT_EPILOG,
+        formatter_class=_Formatter,
+    )
+    extract.add_argument("files", nargs="*", metavar="FILE", help="inputs (default, or -: stdin)")
+    extract.add_argument(
+        "--fix",
+        action="store_true",
+        help="print chat.completion responses / SSE streams repaired, instead of messages",
+    )
+    extract.add_argument(
+        "--with-problems", action="store_true", help="add the problems found to each output record"
+    )
+    extract.set_defaults(run=run_extract)
+
+    stats = commands.add_parser(
+        "stats",
+        parents=[inputs, parsing],
+        help="tool-call rate, calls per tool, problems by kind, argument sizes",
+        description="Numbers about the tool calls in the inputs.",
+        epilog=STATS_EPILOG,
+        formatter_class=_Formatter,
+    )
+    stats.add_argument("files", nargs="*", metavar="FILE", help="inputs (default, or -: stdin)")
+    stats.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    stats.set_defaults(run=run_stats)
+
+    stream = commands.add_parser(
+        "stream",
+        parents=[inputs, parsing],
+        help="replay one completion through StreamParser and print the deltas",
+        description="Print the deltas a client would receive for one completion.",
+        epilog=STREAM_EPILOG,
+        formatter_class=_Formatter,
+    )
+    stream.add_argument("file", nargs="?", default="-", metavar="FILE", help="the input (default, or -: stdin)")
+    cut = stream.add_mutually_exclusive_group()
+    cut.add_argument(
+        "--tokenizer",
+        metavar="DIR",
+        default=os.environ.get("HERMES_PARSE_TOKENIZER") or None,
+        help="cut into the tokens of DIR/tokenizer.json (e.g. a Qwen3 model directory;"
+        " default $HERMES_PARSE_TOKENIZER); needs the 'tokenizers' package",
+    )
+    cut.add_argument("--chunk", type=_positive, metavar="N", help="cut into pieces of N characters (default 4)")
+    stream.add_argument("--record", type=_positive, default=1, metavar="N", help="which record of the input (default 1)")
+    stream.add_argument(
+        "--trace",
+        action="store_true",
+        help='one line per piece fed: {"feed": piece, "deltas": [...]}, then {"close": true, "deltas": [...]}',
+    )
+    stream.set_defaults(run=run_stream)
+
+    plugin = commands.add_parser(
+        "vllm-plugin-path",
+        help="print the path of the vLLM tool-parser plugin (for --tool-parser-plugin)",
+        description="Print the absolute path of hermes_parse/vllm_plugin.py.",
+        epilog=f"""example:
+  vllm serve MODEL --enable-auto-tool-choice \\
+      --tool-parser-plugin "$({PROG} vllm-plugin-path)" --tool-call-parser hermes_parse""",
+        formatter_class=_Formatter,
+    )
+    plugin.set_defaults(run=run_plugin_path)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, usage errors (argparse exits 2)
+        return exc.code if isinstance(exc.code, int) else 2
+    reporter = Reporter(strict=getattr(args, "strict", False))
+    out = Output()
+    try:
+        code = args.run(args, reporter, out)
+        out.flush()
+        return code
+    except UsageError as exc:
+        sys.stderr.write(f"{PROG} {args.command}: error: {exc}\n")
+        return exc.code
+    except Fatal as exc:
+        _flush_quietly(out)
+        reporter.say(str(exc))
+        return exc.code
+    except BrokenPipeError:
+        # The reader went away (| head): stop quietly, as cat does.
+        _silence_stdout()
+        return 0
+    except KeyboardInterrupt:
+        _flush_quietly(out)
+        return 130
+
+
+def _flush_quietly(out: Output) -> None:
+    try:
+        out.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+
+
+def _silence_stdout() -> None:
+    # Python flushes stdout again at exit; point it at /dev/null so that the
+    # broken pipe is not reported a second time.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+# ---------------------------------------------------------------------------
+# Shared plumbing.
+
+
+def _extractor(args: argparse.Namespace, problems: bool) -> Extractor:
+    tools = None
+    if args.tools:
+        from ._cli_tools import Tools
+
+        tools = Tools.load(args.tools)
+    options = {}
+    if args.python_literals:
+        options["python_literals"] = True
+    return Extractor(
+        arguments=args.arguments,
+        tools=tools,
+        unknown_tool=args.unknown_tool,
+        seed=args.seed,
+        problems=problems,
+        **options,
+    )
+
+
+Record = Tuple[int, Optional[int], str, object, bytes]
+
+
+def _records(source: Source, fmt: str, reporter: Reporter) -> Iterator[Record]:
+    """Yield (record number, line or None, kind, value, raw) for each record.
+
+    kind ``text``: value is the text; ``json``: a parsed JSON value (or
+    ``BAD_LINE`` for a line that is not JSON, already reported); ``sse``: the
+    events of one stream.
+    """
+    if fmt == "auto":
+        fmt = detect(source.head)
+        if fmt == "empty":
+            return
+    elif fmt in ("jsonl", "chat"):
+        guess = detect(source.head)
+        fmt = "json" if guess == "json" else "jsonl"
+    if fmt == "sse":
+        for number, (line, events) in enumerate(sse_streams(source, reporter), 1):
+            yield number, line, "sse", events, b""
+    elif fmt == "jsonl":
+        for number, (line, value, raw) in enumerate(json_lines(source, reporter), 1):
+            yield number, line, "json", value, raw
+    elif fmt == "json":
+        data = source.read_all()
+        try:
+            value = loads_slow(data)
+        except BadRecord as exc:
+            reporter.bad(source.name, str(exc))
+            return
+        if isinstance(value, list):
+            for number, item in enumerate(value, 1):
+                yield number, None, "json", item, b""
+        else:
+            yield 1, None, "json", value, data
+    else:
+        data = source.read_all()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reporter.bad(source.name, f"not valid UTF-8 (byte {exc.start})")
+            return
+        yield 1, None, "text", text, data
+
+
+def _where(source: Source, line: Optional[int], number: int) -> str:
+    if line is not None:
+        return f"{source.name}:{line}"
+    return source.name if number == 1 else f"{source.name}: record {number}"
+
+
+def _text_getter(args: argparse.Namespace):
+    """The function giving (text, existing calls) of a JSON record."""
+    if args.field is None:
+        if args.format == "chat":
+            def chat_text(value):
+                message = chat_message(value)
+                if message is None:
+                    raise BadRecord("not a chat.completion response (no choices[0].message)")
+                return as_text(message.get("content"), "choices.0.message.content"), existing_calls(message)
+
+            return chat_text
+        return default_text
+    path = FieldPath(args.field)
+    missing = object()
+
+    def field_text(value):
+        found = path.get(value, missing)
+        if found is missing:
+            raise BadRecord(f"no field {args.field}")
+        return as_text(found, args.field), []
+
+    return field_text
+
+
+def _annotate(problems: List[dict], number: int, line: Optional[int]) -> None:
+    for problem in problems:
+        problem["record"] = number
+        problem["line"] = line
+
+
+def _inputs(files: List[str]) -> List[str]:
+    return files or ["-"]
+
+
+def _check_stdin(paths: List[str]) -> None:
+    if paths.count("-") > 1:
+        raise UsageError("stdin (-) can be read only once")
+
+
+# ---------------------------------------------------------------------------
+# Commands.
+
+
+def run_extract(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
+    """``hermes-parse extract``."""
+    if args.fix and args.field:
+        raise UsageError("--fix repairs chat.completion responses and SSE streams; --field does not apply")
+    if args.fix and args.format in ("text", "jsonl"):
+        raise UsageError(f"--fix repairs chat.completion responses and SSE streams, not --format {args.format}")
+    paths = _inputs(args.files)
+    _check_stdin(paths)
+    extractor = _extractor(args, problems=args.with_problems or args.strict)
+    text_of = _text_getter(args)
+    with_problems = args.with_problems
+    write = out.write
+    for path in paths:
+        with Source(path, reporter, progress=not args.no_progress) as source:
+            source.on_read = out.flush
+            for number, line, kind, value, raw in _records(source, args.format, reporter):
+                if kind == "json" and value is BAD_LINE:
+                    if args.fix:
+                        write(raw + b"\n")
+                    continue
+                if args.fix:
+                    _fix_record(args, extractor, reporter, source, write, number, line, kind, value, raw)
+                    continue
+                try:
+                    if kind == "json":
+                        text, existing = text_of(value)
+                    elif kind == "sse":
+                        text, existing = stream_text(value)
+                    else:
+                        text, existing = value, []
+                except BadRecord as exc:
+                    reporter.bad(_where(source, line, number), str(exc))
+                    continue
+                message, problems = extractor.message(text, number, existing)
+                if problems is not None:
+                    if problems:
+                        _annotate(problems, number, line)
+                        reporter.found(_where(source, line, number), problems)
+                    if with_problems:
+                        message["problems"] = problems
+                write(dumps_line(message))
+    return reporter.finish()
+
+
+def _fix_record(args, extractor, reporter, source, write, number, line, kind, value, raw) -> None:
+    where = _where(source, line, number)
+    if kind == "text":
+        raise UsageError(f"--fix repairs chat.completion responses and SSE streams; {source.name} is plain text")
+    if kind == "sse":
+        lines, problems = fix_stream(value, extractor, number, args.with_problems)
+        if problems:
+            _annotate(problems, number, line)
+            reporter.found(where, problems)
+        for piece in lines:
+            write(piece)
+        return
+    if chat_message(value) is None:
+        reporter.bad(where, "not a chat.completion response (no choices[0].message); written as it came")
+        write(raw + b"\n" if raw else dumps_line(value))
+        return
+    try:
+        changed, problems = fix_chat(value, extractor, number, args.with_problems)
+    except BadRecord as exc:
+        reporter.bad(where, f"{exc}; written as it came")
+        write(raw + b"\n" if raw else dumps_line(value))
+        return
+    if problems:
+        _annotate(problems, number, line)
+        reporter.found(where, problems)
+    if changed:
+        if raw:
+            # Re-read exactly (orjson turns integers beyond 64 bits into floats).
+            value = loads_slow(raw)
+            fix_chat(value, extractor, number, args.with_problems)
+            if problems and args.with_problems:
+                _reannotate(value, number, line)
+        write(dumps_line(value))
+    elif raw and line is not None:
+        write(raw.rstrip(b"\r") + b"\n")
+    else:
+        write(dumps_line(value))
+
+
+def _reannotate(value: dict, number: int, line: Optional[int]) -> None:
+    for choice in value.get("choices") or ():
+        if type(choice) is dict and choice.get("problems"):
+            _annotate(choice["problems"], number, line)
+
+
+def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
+    """``hermes-parse stats``."""
+    paths = _inputs(args.files)
+    _check_stdin(paths)
+    extractor = _extractor(args, problems=True)
+    text_of = _text_getter(args)
+    stats = Stats()
+    for path in paths:
+        with Source(path, reporter, progress=not args.no_progress) as source:
+            for number, line, kind, value, _ in _records(source, args.format, reporter):
+                if kind == "json" and value is BAD_LINE:
+                    continue
+                try:
+                    if kind == "json":
+                        text, existing = text_of(value)
+                    elif kind == "sse":
+                        text, existing = stream_text(value)
+                    else:
+                        text, existing = value, []
+                except BadRecord as exc:
+                    reporter.bad(_where(source, line, number), str(exc))
+                    continue
+                message, problems = extractor.message(text, number, existing)
+                if problems:
+                    _annotate(problems, number, line)
+                    reporter.found(_where(source, line, number), problems)
+                stats.add(message, problems)
+    data = stats.to_dict(reporter.bad_records)
+    if args.json:
+        import orjson
+
+        out.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+    else:
+        out.write(stats_table(data).encode("utf-8"))
+    return reporter.finish()
+
+
+def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
+    """``hermes-parse stream``."""
+    extractor = _extractor(args, problems=True)
+    text_of = _text_getter(args)
+    text = None
+    with Source(args.file, reporter, progress=False) as source:
+        for number, line, kind, value, _ in _records(source, args.format, reporter):
+            if number < args.record:
+                continue
+            where = _where(source, line, number)
+            if kind == "json" and value is BAD_LINE:
+                raise Fatal(f"{where}: record {number} is not JSON")
+            try:
+                if kind == "json":
+                    text, _ = text_of(value)
+                elif kind == "sse":
+                    text, _ = stream_text(value)
+                else:
+                    text = value
+            except BadRecord as exc:
+                raise Fatal(f"{where}: {exc}") from None
+            break
+        name = source.name
+    if text is None:
+        raise Fatal(f"{name} has no record {args.record}")
+    if args.tokenizer:
+        from ._cli_tokens import token_pieces
+
+        pieces = token_pieces(text, args.tokenizer)
+    else:
+        size = args.chunk or 4
+        pieces = [text[start : start + size] for start in range(0, len(text), size)]
+    parser = extractor.parser(args.record)
+    everything: List[dict] = []
+    for piece in pieces:
+        deltas = parser.feed(piece)
+        everything += deltas
+        _print_deltas(out, deltas, args.trace, {"feed": piece})
+    deltas = parser.close()
+    everything += deltas
+    _print_deltas(out, deltas, args.trace, {"close": True})
+    out.flush()
+    problems = [problem.to_dict() for problem in parser.problems]
+    if extractor.tools is not None:
+        for index, call in enumerate(accumulate(everything)[1]):
+            function = call["function"]
+            problems += extractor.tools.check(index, function["name"], function["arguments"], known=True)
+    for problem in problems:
+        reporter.say(f"{name}: {describe(problem)}")
+    return 1 if problems and args.strict else 0
+
+
+def _print_deltas(out: Output, deltas: List[dict], trace: bool, head: dict) -> None:
+    if trace:
+        out.write(dumps_line({**head, "deltas": deltas}))
+    else:
+        for delta in deltas:
+            out.write(dumps_line(delta))
+
+
+def run_plugin_path(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
+    """``hermes-parse vllm-plugin-path``."""
+    path = Path(__file__).resolve().parent / "vllm_plugin.py"
+    if not path.is_file():
+        raise Fatal(f"{path} does not exist: this installation of hermes-parse has no vLLM plugin")
+    out.write(f"{path}\n".encode("utf-8"))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
