@@ -49,6 +49,7 @@ cdef class JsonReader:
     cdef public str error
 
     cdef reset(self, int mode, list out, JsonReader inner, bint object_only, Py_ssize_t capture_cap, bint python)
+    @cython.locals(inner=JsonReader, size=Py_ssize_t, stop=Py_ssize_t)
     cdef put(self, str piece)
     cdef code_point(self, long code)
     cdef lone_surrogate(self, long code)

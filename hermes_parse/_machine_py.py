@@ -191,7 +191,13 @@ class JsonReader:
     def put(self, piece):
         """Write decoded or normalised output (never called in RAW or DISCARD mode)."""
         if self.inner is not None:
-            self.inner.feed(piece, 0, len(piece))
+            # The inner reader stops where its value ends; what follows in the
+            # piece must be whitespace, which it checks when fed again.
+            inner = self.inner
+            size = len(piece)
+            stop = inner.feed(piece, 0, size)
+            if stop < size and inner.status == DONE:
+                inner.feed(piece, stop, size)
         elif not self.capture_cap:
             self.out.append(piece)
         elif not self.overflow:
@@ -1356,7 +1362,13 @@ def parse(text, **options):
     The result equals what a client accumulates from ``StreamParser`` fed the
     same text in any chunks.  Takes ``StreamParser``'s options.
     """
-    parser = StreamParser(**options)
+    parser = StreamParser(**options)  # checks the options
+    if type(text) is str and OPEN_TAG not in text:
+        # No block can start: the machine would only hold whitespace at the
+        # start (dropped when nothing else follows, unless past max_buffer).
+        if text.strip(" \t\r\n") or len(text) > options.get("max_buffer", DEFAULT_MAX_BUFFER):
+            return Message(text)
+        return Message(None)
     deltas = parser.feed(text)
     deltas.extend(parser.close())
     return Message.from_deltas(deltas, parser.problems)

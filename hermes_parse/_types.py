@@ -6,6 +6,7 @@ return the very same types.
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import string
@@ -221,8 +222,10 @@ _id_random = random.Random(os.urandom(16))
 
 
 def random_call_id(index: int, name: str) -> str:
-    """Return a fresh OpenAI-style id (the default ``call_id``)."""
-    return "call_" + "".join(_id_random.choices(_ID_ALPHABET, k=24))
+    """Return a fresh OpenAI-style id (the default ``call_id``): ``call_`` and 24
+    letters and digits."""
+    # 18 random bytes are 24 base64 characters; "+" and "/" become letters.
+    return "call_" + base64.b64encode(_id_random.randbytes(18), b"xz").decode("ascii")
 
 
 def sequential_ids(prefix: str = "call_") -> Callable[[int, str], str]:

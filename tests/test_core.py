@@ -288,3 +288,10 @@ def test_backend_selection():
     """BACKEND names the twin the public API uses."""
     assert hermes_parse.BACKEND in ("cython", "python")
     assert hermes_parse.StreamParser is hermes_parse._machine.StreamParser
+
+
+def test_string_arguments_with_text_after_the_json(backend):
+    """"arguments": "{}x" is invalid however it is cut (found by the chunking property)."""
+    message = check(backend, '<tool_call>{"name": "f", "arguments": "{}x"}</tool_call>')
+    assert message.tool_calls[0].arguments == "{}"
+    assert [p.kind for p in message.problems] == ["invalid_arguments"]
