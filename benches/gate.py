@@ -1,0 +1,205 @@
+"""Performance gate: a short in-process benchmark that checks ratios, never times.
+
+    python benches/gate.py [--allow-python] [--repeats N]
+
+Workload: write_file calls with a 1 KB and a 160 KB string argument, fed in
+4-character deltas.  Times are this process's CPU time (process_time_ns), so
+that another job on a shared machine does not count as ours; each
+measurement is the best of several repeats (fresh
+parsers, each output dropped as a server does, garbage collector off while
+timing, the twins and sizes interleaved so that drift hits them alike).  Both
+twins' results are checked against the expected call first.
+
+Checks, on figures from this one run:
+
+* Cython: us/delta at 160 KB  /  us/delta at 1 KB   <= 1.5   (cost per delta
+  does not grow with the call)
+* Cython vs pure Python at 160 KB: at least 5x faster
+
+Exit 0 when every check holds, 1 when one breaks or a result is wrong.  When the
+Cython twin is not compiled: exit 1, or exit 0 with a message under
+``--allow-python`` (the pure-Python figures are still printed).  Takes about
+ten seconds; stops repeating at 45 s whatever --repeats says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from implementations import IMPLEMENTATIONS, accumulate, describe_mismatch, drain, feed_all, stale_build  # noqa: E402
+from workloads import get_deltas, get_workload  # noqa: E402
+
+MAX_GROWTH = 1.5  # Cython us/delta at 160 KB over 1 KB
+MIN_SPEEDUP = 5.0  # Cython over pure Python at 160 KB
+SMALL, LARGE = "write_file_1k", "write_file_160k"
+SPLITTER = "char4"
+TIME_CAP = 45.0  # seconds: stop repeating past this
+MIN_BATCH_NS = 50_000_000  # a timed batch of whole streams lasts at least 50 ms
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def version(dist: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+class Case:
+    """One (twin, workload) pair: its deltas and its best time per stream."""
+
+    def __init__(self, impl, workload_name: str):
+        self.impl = impl
+        self.workload = get_workload(workload_name)
+        self.deltas = get_deltas(workload_name, SPLITTER)
+        self.batch = 1
+        self.best_ns = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.impl.name} {self.workload.name}"
+
+    def check(self) -> str | None:
+        got = accumulate(feed_all(self.impl.new(), self.deltas))
+        if got != self.workload.expected:
+            return f"{self.label} {SPLITTER}: wrong result: {describe_mismatch(got, self.workload.expected)}"
+        return None
+
+    def calibrate(self) -> None:
+        started = time.process_time_ns()
+        drain(self.impl.new(), self.deltas)
+        one = max(time.process_time_ns() - started, 1)
+        self.batch = max(1, -(-MIN_BATCH_NS // one))
+
+    def measure(self) -> None:
+        """Time ``batch`` whole streams (parsers made beforehand); keep the best."""
+        streamers = [self.impl.new() for _ in range(self.batch)]
+        deltas = self.deltas
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.process_time_ns()
+            for streamer in streamers:
+                drain(streamer, deltas)
+            elapsed = time.process_time_ns() - started
+        finally:
+            gc.enable()
+        per_stream = elapsed / self.batch
+        if self.best_ns is None or per_stream < self.best_ns:
+            self.best_ns = per_stream
+
+    @property
+    def us_per_delta(self) -> float:
+        return self.best_ns / 1000 / len(self.deltas)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--allow-python", action="store_true",
+                        help="exit 0 (with a message) when the Cython twin is not compiled")
+    parser.add_argument("--repeats", type=int, default=11, help="repeats per measurement (best is kept)")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+
+    cython, python = IMPLEMENTATIONS["ours-cython"], IMPLEMENTATIONS["ours-python"]
+    python_reason = python.unavailable()
+    if python_reason:
+        print(f"gate: FAIL: the pure-Python twin does not import: {python_reason}")
+        return 1
+    cython_reason = cython.unavailable()
+
+    import hermes_parse
+
+    print("hermes-parse performance gate")
+    rows = [
+        ("machine", f"{platform.machine()}, {cpu_model()}, {os.cpu_count()} cpus"),
+        ("platform", platform.platform()),
+        ("python", f"{platform.python_implementation()} {platform.python_version()}"),
+        ("hermes_parse", f"{hermes_parse.__version__} (BACKEND={hermes_parse.BACKEND})"),
+        ("Cython", version("Cython")),
+        ("ours-cython", cython_reason or cython.module.__file__),
+        ("ours-python", python.module.__file__),
+        ("workload", f"{SMALL} ({get_workload(SMALL).chars} chars) and {LARGE} "
+                     f"({get_workload(LARGE).chars} chars), {SPLITTER} deltas"),
+    ]
+    stale = None if cython_reason else stale_build()
+    if stale:
+        rows.append(("WARNING", stale))
+    for key, value in rows:
+        print(f"  {key:<13} {value}")
+
+    impls = [python] if cython_reason else [cython, python]
+    cases = {(impl.name, w): Case(impl, w) for impl in impls for w in (SMALL, LARGE)}
+    for case in cases.values():
+        problem = case.check()
+        if problem:
+            print(f"gate: FAIL: {problem}")
+            return 1
+        case.calibrate()
+
+    repeats = 0
+    for repeats in range(1, max(1, args.repeats) + 1):
+        for case in cases.values():
+            case.measure()
+        if time.perf_counter() - started > TIME_CAP:
+            break
+
+    print()
+    print(f"  {'twin / workload':<34}{'deltas':>8}{'best us/delta':>15}{'best ms/stream':>16}")
+    for case in cases.values():
+        print(f"  {case.label:<34}{len(case.deltas):>8}{case.us_per_delta:>15.3f}{case.best_ns / 1e6:>16.3f}")
+    print(f"  (best of {repeats} repeats)")
+    print()
+
+    failures = []
+    if cython_reason:
+        py_growth = cases["ours-python", LARGE].us_per_delta / cases["ours-python", SMALL].us_per_delta
+        print(f"  pure Python us/delta {LARGE} / {SMALL}: {py_growth:.2f} (not gated)")
+        print(f"gate: the Cython twin is not compiled: {cython_reason}")
+        if args.allow_python:
+            print("gate: --allow-python: no ratio checked, exit 0")
+            return 0
+        print("gate: FAIL (pass --allow-python to accept a pure-Python build)")
+        return 1
+
+    growth = cases["ours-cython", LARGE].us_per_delta / cases["ours-cython", SMALL].us_per_delta
+    speedup = cases["ours-python", LARGE].us_per_delta / cases["ours-cython", LARGE].us_per_delta
+    speedup_small = cases["ours-python", SMALL].us_per_delta / cases["ours-cython", SMALL].us_per_delta
+    checks = [
+        (f"Cython us/delta {LARGE} / {SMALL}", growth, f"<= {MAX_GROWTH}", growth <= MAX_GROWTH),
+        (f"Cython speed-up over pure Python, {LARGE}", speedup, f">= {MIN_SPEEDUP}", speedup >= MIN_SPEEDUP),
+    ]
+    for name, value, limit, ok in checks:
+        print(f"  {name:<52}{value:>8.2f}  {limit:<8} {'ok' if ok else 'BROKEN'}")
+        if not ok:
+            failures.append(name)
+    print(f"  {'Cython speed-up over pure Python, ' + SMALL:<52}{speedup_small:>8.2f}  (not gated)")
+    print(f"gate: {time.perf_counter() - started:.1f} s")
+    if failures:
+        print("gate: FAIL: " + "; ".join(failures))
+        return 1
+    print("gate: ok")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
