@@ -16,7 +16,7 @@ cdef str OPEN_TAG, CLOSE_TAG
 cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN
 cdef Py_ssize_t KEY_CAPTURE_CAP, NAME_CAPTURE_CAP, DEFAULT_MAX_BUFFER, NO_LIMIT
 cdef dict SHORT_ESCAPES
-cdef object Message, Problem, ClosedError, random_call_id, unicodedata
+cdef object Message, Problem, ToolCall, ClosedError, random_call_id, unicodedata
 
 
 @cython.final
@@ -75,6 +75,8 @@ cdef class StreamParser:
     cdef object _call_id
     cdef Py_ssize_t _max_buffer
     cdef list _deltas
+    cdef bint _collect
+    cdef list _collected
     cdef list _content
     cdef list _args
     cdef list _capture

@@ -48,7 +48,7 @@ Once a call's name is out, nothing sent is taken back: a later defect is a
 
 import unicodedata
 
-from ._types import ClosedError, Message, Problem, random_call_id
+from ._types import ClosedError, Message, Problem, ToolCall, random_call_id
 
 # JsonReader output modes.
 M_DISCARD = 0
@@ -776,6 +776,9 @@ class StreamParser:
         self._python = bool(python_literals)
         self.problems = []
         self._deltas = []
+        # parse() collects the message here instead of making deltas.
+        self._collect = False
+        self._collected = []
         self._content = []
         self._args = []
         self._capture = []
@@ -848,6 +851,21 @@ class StreamParser:
         self._end_of_text()
         return self._take()
 
+    def _message(self, text):
+        """What ``parse`` returns: the whole text fed at once and accumulated as a
+        client accumulates the deltas, without making the deltas."""
+        self._collect = True
+        self.feed(text)
+        self.close()
+        return Message(
+            "".join(self._content) or None,
+            [
+                ToolCall(index, call[0], call[1], "".join(call[2]))
+                for index, call in enumerate(self._collected)
+            ],
+            self.problems,
+        )
+
     @property
     def closed(self):
         """``True`` once ``close()`` has been called."""
@@ -856,6 +874,8 @@ class StreamParser:
     # -- output ------------------------------------------------------------
 
     def _take(self):
+        if self._collect:
+            return []
         if self._content:
             self._deltas.append({"content": "".join(self._content)})
             self._content.clear()
@@ -874,9 +894,12 @@ class StreamParser:
             args.clear()
             if text:
                 self._args_sent = True
-                self._deltas.append(
-                    {"tool_calls": [{"index": self._index, "function": {"arguments": text}}]}
-                )
+                if self._collect:
+                    self._collected[self._index][2].append(text)
+                else:
+                    self._deltas.append(
+                        {"tool_calls": [{"index": self._index, "function": {"arguments": text}}]}
+                    )
 
     def _problem(self, kind, offset, length, detail):
         if self._decided:
@@ -942,21 +965,25 @@ class StreamParser:
         self._hold_end = NO_LIMIT
         self._held_ws.clear()  # whitespace before a call is not content
         self._held_raw.clear()
-        if self._content:
-            self._deltas.append({"content": "".join(self._content)})
-            self._content.clear()
-        self._deltas.append(
-            {
-                "tool_calls": [
-                    {
-                        "index": index,
-                        "id": self._call_id(index, name),
-                        "type": "function",
-                        "function": {"name": name, "arguments": ""},
-                    }
-                ]
-            }
-        )
+        call_id = self._call_id(index, name)
+        if self._collect:
+            self._collected.append([call_id, name, []])
+        else:
+            if self._content:
+                self._deltas.append({"content": "".join(self._content)})
+                self._content.clear()
+            self._deltas.append(
+                {
+                    "tool_calls": [
+                        {
+                            "index": index,
+                            "id": call_id,
+                            "type": "function",
+                            "function": {"name": name, "arguments": ""},
+                        }
+                    ]
+                }
+            )
         for kind, offset, length, detail in self._pending_problems:
             self.problems.append(Problem(kind, offset, length, index, detail))
         self._pending_problems.clear()
@@ -1369,6 +1396,4 @@ def parse(text, **options):
         if text.strip(" \t\r\n") or len(text) > options.get("max_buffer", DEFAULT_MAX_BUFFER):
             return Message(text)
         return Message(None)
-    deltas = parser.feed(text)
-    deltas.extend(parser.close())
-    return Message.from_deltas(deltas, parser.problems)
+    return parser._message(text)

@@ -6,7 +6,7 @@ return the very same types.
 
 from __future__ import annotations
 
-import base64
+import binascii
 import os
 import random
 import string
@@ -219,13 +219,16 @@ _ID_ALPHABET = string.ascii_letters + string.digits
 # Not for secrets: ids only have to be unique, and this is ten times faster
 # than `secrets`.  Seeded from the OS so two processes never share a sequence.
 _id_random = random.Random(os.urandom(16))
+_ID_LETTERS = bytes.maketrans(b"+/", b"xz")
 
 
 def random_call_id(index: int, name: str) -> str:
     """Return a fresh OpenAI-style id (the default ``call_id``): ``call_`` and 24
     letters and digits."""
     # 18 random bytes are 24 base64 characters; "+" and "/" become letters.
-    return "call_" + base64.b64encode(_id_random.randbytes(18), b"xz").decode("ascii")
+    return "call_" + binascii.b2a_base64(_id_random.randbytes(18), newline=False).translate(
+        _ID_LETTERS
+    ).decode("ascii")
 
 
 def sequential_ids(prefix: str = "call_") -> Callable[[int, str], str]:
