@@ -13,16 +13,14 @@ import shutil
 import stat
 import sys
 import time
-from typing import IO, Iterator, List, Optional
+from typing import IO, Callable, Iterator, List, Optional
 
 BLOCK = 1 << 20
 # "Files over a few MB" get a progress bar (when stderr is a terminal).
 PROGRESS_MIN_BYTES = 4 << 20
 BOM = b"\xef\xbb\xbf"
-# Output is written in pieces of about this size (and after each input block).
-OUTPUT_FLUSH = 1 << 18
-# With --strict, at most this many problems are printed one by one.
-MAX_PRINTED_PROBLEMS = 100
+# At most this many bad records, and problems under --strict, are printed one by one.
+MAX_PRINTED = 100
 
 
 class Fatal(Exception):
@@ -68,17 +66,33 @@ class Progress:
         if now - self._last < 0.1:
             return
         self._last = now
-        width = shutil.get_terminal_size((80, 24)).columns
         mb = 1 << 20
-        rate = done / mb / max(now - self._start, 1e-6)
+        elapsed = now - self._start
         fraction = min(done / self._total, 1.0) if self._total else 1.0
-        tail = f" {fraction:4.0%} {done / mb:,.1f}/{self._total / mb:,.1f} MB {rate:,.0f} MB/s"
-        name = self._name if len(self._name) <= 30 else "…" + self._name[-29:]
-        bar_width = max(width - len(name) - len(tail) - 4, 5)
-        filled = int(bar_width * fraction)
-        self._stream.write(f"\r{name} [{'#' * filled}{'.' * (bar_width - filled)}]{tail}"[: width - 1])
+        tail = f" {fraction:4.0%} {done / mb:,.1f}/{self._total / mb:,.1f} MB"
+        if elapsed >= 0.5:  # a rate over less is mostly the first read
+            tail += f" {done / mb / elapsed:,.0f} MB/s"
+        room = self._width() - 1 - len(tail)
+        name = self._name
+        if len(name) > max(room - 13, 8):
+            keep = max(room - 14, 7)
+            name = "…" + name[-keep:]
+        bar = room - len(name) - 3
+        line = (
+            f"{name} [{'#' * int(bar * fraction)}{'.' * (bar - int(bar * fraction))}]"
+            if bar >= 5
+            else name
+        )
+        self._stream.write(f"\r{line}{tail}")
         self._stream.flush()
         self._shown = True
+
+    def _width(self) -> int:
+        try:
+            width = os.get_terminal_size(self._stream.fileno()).columns
+        except (OSError, AttributeError, ValueError):
+            width = 0
+        return width if width > 0 else shutil.get_terminal_size((80, 24)).columns
 
     def clear(self) -> None:
         """Erase the bar (before a message, and at the end)."""
@@ -103,18 +117,29 @@ class Reporter:
         self.problems = 0
         self.records_with_problems = 0
         self.progress: Optional[Progress] = None
+        # The output so far goes out before a message, so that the two stay in
+        # order when they go to the same place (2>&1).
+        self.flush_output: Optional[Callable[[], None]] = None
 
     def say(self, message: str) -> None:
         """Print ``hermes-parse: message`` on stderr (above the progress bar)."""
+        if self.flush_output is not None:
+            self.flush_output()
         if self.progress is not None:
             self.progress.clear()
         self.stream.write(f"hermes-parse: {message}\n")
         self.stream.flush()
 
     def bad(self, where: str, message: str) -> None:
-        """A bad record at ``where`` (``file:line``): report it; fatal under --strict."""
+        """A bad record at ``where`` (``file:line``): report it; fatal under --strict.
+
+        The first hundred are printed; the rest are counted in the summary.
+        """
         self.bad_records += 1
-        self.say(f"{where}: bad record: {message}")
+        if self.bad_records <= MAX_PRINTED:
+            self.say(f"{where}: bad record: {message}")
+            if self.bad_records == MAX_PRINTED and not self.strict:
+                self.say("further bad records are counted, not shown")
         if self.strict:
             raise Fatal("stopping at the first bad record (--strict)")
 
@@ -123,7 +148,7 @@ class Reporter:
         self.records_with_problems += 1
         for problem in problems:
             self.problems += 1
-            if self.strict and self.problems <= MAX_PRINTED_PROBLEMS:
+            if self.strict and self.problems <= MAX_PRINTED:
                 self.say(f"{where}: {describe(problem)}")
 
     def finish(self) -> int:
@@ -131,8 +156,8 @@ class Reporter:
         if self.bad_records:
             self.say(f"{self.bad_records:,} bad record{'s' * (self.bad_records != 1)} skipped")
         if self.strict and self.problems:
-            if self.problems > MAX_PRINTED_PROBLEMS:
-                self.say(f"... {self.problems - MAX_PRINTED_PROBLEMS:,} more problems not shown")
+            if self.problems > MAX_PRINTED:
+                self.say(f"... {self.problems - MAX_PRINTED:,} more problems not shown")
             self.say(
                 f"{self.problems:,} problem{'s' * (self.problems != 1)} in "
                 f"{self.records_with_problems:,} record{'s' * (self.records_with_problems != 1)} (--strict)"
@@ -153,9 +178,10 @@ class Source:
         self.name = "<stdin>" if path == "-" else path
         self._reporter = reporter
         if path == "-":
-            stdin = sys.stdin.buffer
-            self._file = stdin
+            self._file = sys.stdin.buffer
             self._close = False
+            if sys.stdin.isatty():
+                reporter.say("reading stdin (end it with Ctrl-D)")
         else:
             try:
                 self._file = open(path, "rb", buffering=0)
@@ -179,14 +205,15 @@ class Source:
         ):
             self._progress = Progress(self.name, self.size, reporter.stream)
         self._done = 0
-        # Called before each read that may wait: the output so far goes out
-        # first, so that a pipe fed a line at a time is answered a line at a time.
-        self.on_read = None
+        # Called between batches of records, before each read that may wait:
+        # the output so far goes out, so that memory holds about one block's
+        # output and a pipe fed a line at a time is answered a line at a time.
+        self.drain: Optional[Callable[[], None]] = None
         self.head = self._read_head()
 
     def _read_block(self) -> bytes:
-        if self.on_read is not None:
-            self.on_read()
+        if self.drain is not None:
+            self.drain()
         try:
             block = self._read(BLOCK)
         except OSError as exc:
@@ -197,12 +224,24 @@ class Source:
         return block
 
     def _read_head(self) -> bytes:
-        head = self._read_block()
-        while head and len(head) < BLOCK and b"\n" not in head.lstrip():
-            more = self._read_block()
-            if not more:
+        """Read up to the end of the first line that is not blank (or the end)."""
+        parts: List[bytes] = []
+        seen_text = False
+        while True:
+            block = self._read_block()
+            if not block:
                 break
-            head += more
+            parts.append(block)
+            if not seen_text:
+                stripped = block.lstrip()
+                if not stripped:
+                    continue
+                seen_text = True
+                if b"\n" in stripped:
+                    break
+            elif b"\n" in block:
+                break
+        head = b"".join(parts)
         if head.startswith(BOM):
             head = head[len(BOM) :]
         return head
@@ -256,31 +295,29 @@ class Source:
 
 
 class Output:
-    """Buffered binary output to stdout (UTF-8 text when stdout has no buffer)."""
+    """Buffered binary output to stdout (UTF-8 text when stdout has no buffer).
+
+    ``write`` is the buffer's own ``extend`` (the cheapest call there is, once
+    per record); the buffer goes out at each ``flush``, which the reading side
+    calls between batches of records (``Source.drain``), so it holds the output
+    of about one input block.
+    """
 
     def __init__(self, stream: Optional[IO] = None) -> None:
         stream = stream if stream is not None else sys.stdout
         self._stream = stream
         self._binary = getattr(stream, "buffer", None)
-        self.parts: List[bytes] = []
-        self._size = 0
-
-    def write(self, data: bytes) -> None:
-        self.parts.append(data)
-        self._size += len(data)
-        if self._size >= OUTPUT_FLUSH:
-            self.flush()
+        self._buffer = bytearray()
+        self.write: Callable[[bytes], None] = self._buffer.extend
 
     def flush(self) -> None:
         """Write what is pending and flush stdout."""
-        if self.parts:
-            data = b"".join(self.parts)
-            self.parts = []
-            self._size = 0
+        if self._buffer:
             if self._binary is not None:
-                self._binary.write(data)
+                self._binary.write(self._buffer)
             else:
-                self._stream.write(data.decode("utf-8"))
+                self._stream.write(self._buffer.decode("utf-8"))
+            self._buffer.clear()
         if self._binary is not None:
             self._binary.flush()
         self._stream.flush()

@@ -10,21 +10,16 @@ gives (tests/test_cli.py checks it against ``parse`` and ``Message.from_deltas``
 
 from __future__ import annotations
 
-import base64
 import json
-import os
-import random
 from collections import Counter
-from typing import Any, Iterator, List, Optional, Tuple
+from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import orjson
 
-from . import StreamParser, seeded_ids
+from . import StreamParser, parse, random_call_id, seeded_ids
 from ._cli_io import Reporter, Source
 
 TAG = "<tool_call>"
-# The whitespace the parser holds at the start of a text (README, grammar rule 5).
-WS = " \t\n\r"
 DONE = object()
 BAD_LINE = object()  # a JSON Lines line that is not JSON (already reported)
 
@@ -41,7 +36,14 @@ DEFAULT_FIELDS = (
 # Problem kinds that mean the model wrote a call badly (as opposed to calling a
 # tool that is not declared, or with arguments its schema refuses).
 MALFORMED = frozenset(
-    ("not_a_call", "invalid_json", "invalid_arguments", "duplicate_key", "trailing_text", "truncated")
+    (
+        "not_a_call",
+        "invalid_json",
+        "invalid_arguments",
+        "duplicate_key",
+        "trailing_text",
+        "truncated",
+    )
 )
 
 _loads = orjson.loads
@@ -50,20 +52,6 @@ _JSONDecodeError = orjson.JSONDecodeError
 
 class BadRecord(Exception):
     """The record cannot be used (its message says why); it is reported and skipped."""
-
-
-# ---------------------------------------------------------------------------
-# Call ids.  The core's default (``random_call_id``) draws 24 characters one by
-# one, about 5 us a call; on a log of millions of calls this draws 144 random
-# bits at once and spells them in base64 with "+" and "/" replaced by letters:
-# the same "call_" + 24 letters and digits, about ten times faster.
-_rng = random.Random(os.urandom(16))
-_ALNUM = bytes.maketrans(b"+/", b"Qz")
-
-
-def _random_id(index: int, name: str) -> str:
-    bits = _rng.getrandbits(144).to_bytes(18, "little")
-    return "call_" + base64.b64encode(bits).translate(_ALNUM).decode("ascii")
 
 
 def dumps_line(value: Any) -> bytes:
@@ -95,8 +83,6 @@ def loads_slow(raw: bytes) -> Any:
 # ---------------------------------------------------------------------------
 # Formats.
 
-FORMATS = ("text", "jsonl", "chat", "sse")
-
 
 def detect(head: bytes) -> str:
     """Guess the format of an input from its start: ``sse``, ``jsonl``,
@@ -116,7 +102,10 @@ def detect(head: bytes) -> str:
         try:
             value = _loads(first_line)
         except _JSONDecodeError:
-            value = None
+            try:
+                value = loads_slow(first_line)
+            except BadRecord:
+                value = None
         if isinstance(value, (dict, str)):
             return "jsonl"
         if start[:1] in b"{[":
@@ -155,6 +144,7 @@ class FieldPath:
 
 
 _MISSING = object()
+NO_CALLS: List[dict] = []  # never modified
 
 
 def _json_type(value: Any) -> str:
@@ -176,7 +166,8 @@ def as_text(value: Any, where: str) -> str:
         texts = [part.get("text") for part in value if part.get("type") == "text"]
         if all(type(text) is str for text in texts):
             return "".join(texts)
-    raise BadRecord(f"{where} is {_json_type(value)}, not a string")
+    kind = _json_type(value)
+    raise BadRecord(f"{where} is {'an' if kind[0] in 'aeiou' else 'a'} {kind}, not a string")
 
 
 def chat_message(record: Any, choice: int = 0) -> Optional[dict]:
@@ -206,12 +197,15 @@ def default_text(record: Any) -> Tuple[str, List[dict]]:
     """The text of a record and the tool calls it already has, from the first
     present of ``DEFAULT_FIELDS`` (a JSON string record is the text itself)."""
     if type(record) is str:
-        return record, []
+        return record, NO_CALLS
     if type(record) is not dict:
         raise BadRecord(f"a JSON {_json_type(record)}, not an object or a string")
     message = chat_message(record)
     if message is not None:
-        return as_text(message.get("content"), "choices.0.message.content"), existing_calls(message)
+        content = message.get("content")
+        if type(content) is str and not message.get("tool_calls"):
+            return content, NO_CALLS  # the common case, quickly
+        return as_text(content, "choices.0.message.content"), existing_calls(message)
     choices = record.get("choices")
     if type(choices) is list and choices and type(choices[0]) is dict:
         text = choices[0].get("text", _MISSING)
@@ -225,10 +219,49 @@ def default_text(record: Any) -> Tuple[str, List[dict]]:
         if value is None:
             empty = True
             continue
-        return as_text(value, key), []
+        try:
+            return as_text(value, key), []
+        except BadRecord as exc:
+            raise BadRecord(f"{exc}; name the text with --field{_hint(record)}") from None
     if empty:
         return "", []
-    raise BadRecord("no text field (looked for " + ", ".join(DEFAULT_FIELDS) + "); name one with --field")
+    raise BadRecord(
+        "no text field (looked for "
+        + ", ".join(DEFAULT_FIELDS)
+        + "); name it with --field"
+        + _hint(record)
+    )
+
+
+def _hint(record: Any) -> str:
+    path = suggest_field(record)
+    return f" (perhaps --field {path})" if path else ""
+
+
+def suggest_field(record: Any, depth: int = 6) -> Optional[str]:
+    """A dotted path to a string under a key that usually holds a completion."""
+    pending: List[Tuple[str, Any, int]] = [("", record, 0)]
+    while pending:
+        path, value, level = pending.pop(0)
+        if type(value) is dict:
+            items: Any = value.items()
+        elif type(value) is list and value:
+            items = [("0", value[0])]
+        else:
+            continue
+        for key, item in items:
+            where = f"{path}.{key}" if path else str(key)
+            if type(item) is str and key in (
+                "content",
+                "text",
+                "completion",
+                "output",
+                "generated_text",
+            ):
+                return where
+            if level < depth:
+                pending.append((where, item, level + 1))
+    return None
 
 
 # ---------------------------------------------------------------------------
@@ -252,22 +285,22 @@ class Extractor:
         problems: bool = False,
         python_literals: bool = False,
     ) -> None:
-        self.options: dict = {"arguments": arguments, "unknown_tool": unknown_tool}
-        if python_literals:
-            self.options["python_literals"] = True
+        self.options: dict = {
+            "arguments": arguments,
+            "unknown_tool": unknown_tool,
+            "python_literals": python_literals,
+        }
         if tools is not None:
             self.options["tools"] = tools.declared
         self.tools = tools
         self.seed = seed
         self.problems = problems or tools is not None
-        # Build a parser once to reject bad options before reading anything.
-        StreamParser(**self.options)
 
     def call_id(self, record: int, choice: int = 0):
         """The ``call_id`` function for a record: random, or from ``--seed``
         (then it depends only on the seed, the record, the choice and the call)."""
         if self.seed is None:
-            return _random_id
+            return random_call_id
         return seeded_ids(self.seed * 10**12 + record * 1000 + choice)
 
     def parser(self, record: int, choice: int = 0) -> StreamParser:
@@ -275,7 +308,7 @@ class Extractor:
         return StreamParser(call_id=self.call_id(record, choice), **self.options)
 
     def message(
-        self, text: str, record: int, existing: List[dict] = (), choice: int = 0  # type: ignore[assignment]
+        self, text: str, record: int, existing: Sequence[dict] = (), choice: int = 0
     ) -> Tuple[dict, Optional[List[dict]]]:
         """Return (the OpenAI assistant message of ``text``, its problems).
 
@@ -284,25 +317,16 @@ class Extractor:
         the ``--tools`` ones), or None when not asked for.
         """
         problems: Optional[List[dict]] = [] if self.problems else None
-        calls: List[dict] = []
-        if TAG not in text:
-            # No block: no problem, no call, and the content is the text unless
-            # it is only whitespace (grammar rule 5).  Skipping the state machine
-            # here is what makes a log of short completions fast; the tests check
-            # that this equals parse() on texts without the tag.
-            content = text if text and (text[0] not in WS or text.strip(WS)) else None
-        else:
-            parser = StreamParser(call_id=self.call_id(record, choice), **self.options)
-            deltas = parser.feed(text)
-            deltas += parser.close()
-            content, calls = accumulate(deltas)
-            if problems is not None and parser.problems:
-                shift = len(existing)
-                for problem in parser.problems:
-                    entry = problem.to_dict()
-                    if shift and entry["index"] is not None:
-                        entry["index"] += shift
-                    problems.append(entry)
+        parsed = parse(text, call_id=self.call_id(record, choice), **self.options)
+        content = parsed.content
+        calls = [call.to_openai() for call in parsed.tool_calls]
+        if problems is not None and parsed.problems:
+            shift = len(existing)
+            for problem in parsed.problems:
+                entry = problem.to_dict()
+                if shift and entry["index"] is not None:
+                    entry["index"] += shift
+                problems.append(entry)
         message: dict = {"role": "assistant", "content": content}
         if existing:
             calls = list(existing) + calls
@@ -318,35 +342,6 @@ class Extractor:
                     known=index >= len(existing),
                 )
         return message, problems
-
-
-def accumulate(deltas: List[dict]) -> Tuple[Optional[str], List[dict]]:
-    """Accumulate one parser's deltas as an OpenAI client does: (content, tool_calls).
-
-    Relies on the parser's promises: a call's first delta carries its id and
-    name, indices are 0, 1, 2... in order (``Message.from_deltas`` is the
-    general form; this one builds the OpenAI dicts directly).
-    """
-    parts: List[str] = []
-    calls: List[dict] = []
-    arguments: List[List[str]] = []
-    for delta in deltas:
-        text = delta.get("content")
-        if text is not None:
-            parts.append(text)
-            continue
-        for entry in delta["tool_calls"]:
-            function = entry["function"]
-            if "id" in entry:
-                calls.append(
-                    {"id": entry["id"], "type": "function", "function": {"name": function["name"], "arguments": ""}}
-                )
-                arguments.append([function["arguments"]])
-            else:
-                arguments[entry["index"]].append(function["arguments"])
-    for call, pieces in zip(calls, arguments):
-        call["function"]["arguments"] = "".join(pieces)
-    return "".join(parts) or None, calls
 
 
 # ---------------------------------------------------------------------------
@@ -443,7 +438,11 @@ def stream_text(events: list, choice: int = 0) -> Tuple[str, List[dict]]:
             elif type(entry.get("text")) is str:
                 parts.append(entry["text"])
     existing = [
-        {"id": call["id"], "type": "function", "function": {"name": call["name"], "arguments": "".join(call["arguments"])}}
+        {
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["name"], "arguments": "".join(call["arguments"])},
+        }
         for _, call in sorted(calls.items())
     ]
     return "".join(parts), existing
@@ -464,9 +463,25 @@ def _accumulate_call(calls: dict, entry: dict) -> None:
 # --fix
 
 
-def fix_chat(record: dict, extractor: Extractor, number: int, with_problems: bool) -> Tuple[bool, List[dict]]:
+def calls_in_text(record: dict) -> bool:
+    """Whether a choice of a chat.completion response has ``<tool_call>`` in its content."""
+    for choice in record.get("choices") or ():
+        message = choice.get("message") if type(choice) is dict else None
+        if (
+            type(message) is dict
+            and type(message.get("content")) is str
+            and TAG in message["content"]
+        ):
+            return True
+    return False
+
+
+def fix_chat(
+    record: dict, extractor: Extractor, number: int, with_problems: bool
+) -> Tuple[bool, List[dict]]:
     """Move the ``<tool_call>`` text of each choice's content into its
-    ``tool_calls``, in place.  Returns (changed, problems of all choices).
+    ``tool_calls``, in place.  Returns (changed, problems of all choices);
+    with ``with_problems``, a choice with problems gets them as ``problems``.
 
     ``finish_reason`` becomes ``tool_calls`` when calls were found, except
     ``length``: the output was cut off, and a client should know.
@@ -478,22 +493,17 @@ def fix_chat(record: dict, extractor: Extractor, number: int, with_problems: boo
         if type(message) is not dict:
             continue
         content = message.get("content")
-        if type(content) is not str or TAG not in content:
-            if extractor.tools is not None:
-                # Calls the server already parsed are still checked.
-                _, problems = extractor.message(as_text(content, "content"), number, existing_calls(message), position)
-                all_problems += problems or []
-                if with_problems and problems:
-                    choice["problems"] = problems
-                    changed = True
-            continue
-        new, problems = extractor.message(content, number, existing_calls(message), choice=position)
+        has_tag = type(content) is str and TAG in content
+        if not has_tag and extractor.tools is None:
+            continue  # nothing to move, nothing to check
+        existing = existing_calls(message)
+        new, problems = extractor.message(as_text(content, "content"), number, existing, position)
         if problems:
             all_problems += problems
             if with_problems:
                 choice["problems"] = problems
                 changed = True
-        if "tool_calls" in new and len(new["tool_calls"]) > len(existing_calls(message)):
+        if has_tag and len(new.get("tool_calls", ())) > len(existing):
             message["content"] = new["content"]
             message["tool_calls"] = new["tool_calls"]
             if choice.get("finish_reason") != "length":
@@ -505,7 +515,17 @@ def fix_chat(record: dict, extractor: Extractor, number: int, with_problems: boo
 class _ChoiceState:
     """One choice of a stream being re-emitted."""
 
-    __slots__ = ("parser", "closed", "envelope", "choice", "offset", "seen_existing", "ours", "names", "arguments")
+    __slots__ = (
+        "parser",
+        "closed",
+        "envelope",
+        "choice",
+        "offset",
+        "seen_existing",
+        "ours",
+        "names",
+        "arguments",
+    )
 
     def __init__(self, parser: StreamParser) -> None:
         self.parser = parser
@@ -519,13 +539,16 @@ class _ChoiceState:
         self.arguments: List[List[str]] = []
 
 
-def fix_stream(events: list, extractor: Extractor, number: int, with_problems: bool) -> Tuple[List[bytes], List[dict]]:
+def fix_stream(
+    events: list, extractor: Extractor, number: int, line: int, with_problems: bool
+) -> Tuple[List[bytes], List[dict]]:
     """Re-emit a captured stream as a server with this parser would have sent
     it: each choice's ``delta.content`` goes through a ``StreamParser`` and its
     deltas go out as chunks with the original envelope (id, created, model...).
 
-    Returns (SSE lines, problems).  Chunks without choices (usage), events that
-    are not chunks and lines that were not JSON go out as they came.
+    Returns (SSE lines, problems: each with ``record`` and ``line``, the stream's
+    number and first line).  Chunks without choices (usage), events that are
+    not chunks and lines that were not JSON go out as they came.
     """
     out: List[bytes] = []
     states: dict = {}
@@ -552,7 +575,9 @@ def fix_stream(events: list, extractor: Extractor, number: int, with_problems: b
                 if "stop_reason" in choice:
                     choice["stop_reason"] = None
             else:
-                choice["finish_reason"] = "tool_calls" if state.ours and finish != "length" else finish
+                choice["finish_reason"] = (
+                    "tool_calls" if state.ours and finish != "length" else finish
+                )
             if position == last and extra:
                 choice.update(extra)
             emit(state.envelope, choice)
@@ -583,7 +608,12 @@ def fix_stream(events: list, extractor: Extractor, number: int, with_problems: b
                 found.append(entry)
             if extractor.tools is not None:
                 for index, (name, pieces) in enumerate(zip(state.names, state.arguments)):
-                    found += extractor.tools.check(index + state.offset, name, "".join(pieces), known=True)
+                    found += extractor.tools.check(
+                        index + state.offset, name, "".join(pieces), known=True
+                    )
+            for entry in found:
+                entry["record"] = number
+                entry["line"] = line
         problems.extend(found)
         return deltas, ({"problems": found} if with_problems else None)
 
@@ -595,7 +625,11 @@ def fix_stream(events: list, extractor: Extractor, number: int, with_problems: b
                     send(state, deltas, None, extra)
             out.append(b"data: [DONE]\n\n")
             continue
-        if type(chunk) is not dict or not chunk.get("choices") or type(chunk["choices"]) is not list:
+        if (
+            type(chunk) is not dict
+            or not chunk.get("choices")
+            or type(chunk["choices"]) is not list
+        ):
             out.append(b"data: " + payload + b"\n\n")
             continue
         envelope = {key: value for key, value in chunk.items() if key != "choices"}
@@ -606,7 +640,9 @@ def fix_stream(events: list, extractor: Extractor, number: int, with_problems: b
             index = choice.get("index", 0)
             state = states.get(index)
             if state is None:
-                state = states[index] = _ChoiceState(extractor.parser(number, index if type(index) is int else 0))
+                state = states[index] = _ChoiceState(
+                    extractor.parser(number, index if type(index) is int else 0)
+                )
             state.envelope = envelope
             state.choice = choice
             delta = choice["delta"]
@@ -625,13 +661,15 @@ def fix_stream(events: list, extractor: Extractor, number: int, with_problems: b
             if finish is not None and not state.closed:
                 more, extra = close(state)
                 deltas += more
-            if other:
-                if deltas:
+            if deltas:
+                if other:
                     deltas[0] = {**other, **deltas[0]}
-                else:
-                    deltas = [other]
-            if not deltas and "content" in delta and not text:
-                deltas = [delta]  # {"role": "assistant", "content": ""} stays as it was
+            elif "content" in delta and not text:
+                deltas = [
+                    delta
+                ]  # nothing held back: {"role": "assistant", "content": ""} goes as it came
+            elif other:
+                deltas = [other]
             if not deltas and choice.get("logprobs") is not None:
                 deltas = [{}]
             send(state, deltas, finish, extra)
@@ -670,7 +708,9 @@ class Stats:
                 function = call.get("function") or {}
                 self.by_name[str(function.get("name"))] += 1
                 arguments = function.get("arguments")
-                self.sizes[len(arguments.encode("utf-8", "surrogatepass")) if type(arguments) is str else 0] += 1
+                self.sizes[
+                    len(arguments.encode("utf-8", "surrogatepass")) if type(arguments) is str else 0
+                ] += 1
         if problems:
             self.with_problems += 1
             kinds = [problem["kind"] for problem in problems]
@@ -723,7 +763,9 @@ def stats_table(data: dict) -> str:
         return "" if value is None else f"{value:.1%}"
 
     rows.append(("records", f"{data['records']:,}", ""))
-    rows.append(("  with tool calls", f"{data['records_with_tool_calls']:,}", pct(data["tool_call_rate"])))
+    rows.append(
+        ("  with tool calls", f"{data['records_with_tool_calls']:,}", pct(data["tool_call_rate"]))
+    )
     rows.append(("  malformed", f"{data['malformed_records']:,}", pct(data["malformed_rate"])))
     if data["bad_records"]:
         rows.append(("  bad (skipped)", f"{data['bad_records']:,}", ""))
@@ -740,4 +782,9 @@ def stats_table(data: dict) -> str:
             rows.append((f"  {key}", f"{sizes[key]:,}", ""))
     width = max(len(row[0]) for row in rows)
     number = max(len(row[1]) for row in rows)
-    return "\n".join(f"{label:<{width}}  {value:>{number}}  {extra}".rstrip() for label, value, extra in rows) + "\n"
+    return (
+        "\n".join(
+            f"{label:<{width}}  {value:>{number}}  {extra}".rstrip() for label, value, extra in rows
+        )
+        + "\n"
+    )

@@ -60,7 +60,9 @@ def token_pieces(text: str, directory: str) -> List[str]:
     try:
         from tokenizers.decoders import DecodeStream  # noqa: F401
     except ImportError:
-        raise Fatal("--tokenizer needs tokenizers >= 0.21 (for DecodeStream): pip install -U tokenizers") from None
+        raise Fatal(
+            "--tokenizer needs tokenizers >= 0.21 (for DecodeStream): pip install -U tokenizers"
+        ) from None
     pieces = _detokenize(tokenizer, text)
     if "".join(pieces) == text:
         return pieces

@@ -105,11 +105,16 @@ class Tools:
                 _pointer(error.absolute_path),
                 _pointer(error.absolute_schema_path),
             )
-            for error in sorted(validator.iter_errors(value), key=lambda e: (list(map(str, e.absolute_path)), e.message))
+            for error in sorted(
+                validator.iter_errors(value),
+                key=lambda e: (list(map(str, e.absolute_path)), e.message),
+            )
         ]
 
 
-def _problem(kind: str, index: int, detail: str, pointer: str, schema_pointer: Optional[str]) -> dict:
+def _problem(
+    kind: str, index: int, detail: str, pointer: str, schema_pointer: Optional[str]
+) -> dict:
     problem = {"kind": kind, "offset": None, "length": None, "index": index, "detail": detail}
     if kind == "schema_mismatch":
         problem["pointer"] = pointer

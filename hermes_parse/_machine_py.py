@@ -785,8 +785,10 @@ class StreamParser:
         self._held_ws = []
         self._held_raw = []
         self._pending_problems = []
-        self._reader = JsonReader()
-        self._inner = JsonReader()
+        # Made when first needed: most outputs have no call, and a parser is
+        # made for every request.
+        self._reader = None
+        self._inner = None
         self._closed = False
         self._offset = 0
         self._state = S_TEXT_WS
@@ -912,6 +914,8 @@ class StreamParser:
     def _begin_block(self, i):
         """A "<tool_call>" ends at ``i``: hold the block until its name is known."""
         self._reset_block()
+        if self._reader is None:
+            self._reader = JsonReader()
         self._block_start = self._offset + i - OPEN_TAG_LEN
         self._hold_end = self._block_start + self._max_buffer
         self._holding = True
@@ -1339,6 +1343,8 @@ class StreamParser:
                 reader.reset(self._args_mode, self._args, None, True, 0, python)
             elif quote:
                 self._role = V_ARGS_STR
+                if self._inner is None:
+                    self._inner = JsonReader()
                 self._inner.reset(self._args_mode, self._args, None, True, 0, python)
                 reader.reset(M_DECODE, None, self._inner, False, 0, python)
             else:

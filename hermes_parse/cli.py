@@ -15,22 +15,26 @@ diagnostics), ``_cli_records`` (formats, messages, --fix, stats),
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
-from typing import IO, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
-from . import BACKEND, __version__
+import orjson
+
+from . import BACKEND, Message, __version__
 from ._cli_io import Fatal, Output, Reporter, Source, UsageError, describe
 from ._cli_records import (
     BAD_LINE,
+    NO_CALLS,
     DEFAULT_FIELDS,
     Extractor,
     FieldPath,
     Stats,
     BadRecord,
-    accumulate,
     as_text,
+    calls_in_text,
     chat_message,
     default_text,
     detect,
@@ -72,8 +76,9 @@ examples:
 
 formats (detected from the start of each input; --format forces one):
   text    the whole input is one completion
-  jsonl   JSON Lines: one record a line, the text taken from --field (by default
-          the first present of {", ".join(DEFAULT_FIELDS)})
+  jsonl   JSON Lines: one record a line, the text taken from --field; by default
+          the first present of {", ".join(DEFAULT_FIELDS[:2])},
+          {", ".join(DEFAULT_FIELDS[2:])}
   chat    OpenAI chat.completion responses: one JSON object, or JSON Lines of them
   sse     a captured stream of chat.completion.chunk events (data: lines, data: [DONE])
 
@@ -96,7 +101,7 @@ examples:
   {PROG} extract examples/completions.jsonl
   {PROG} extract --with-problems --tools examples/tools.json examples/completions.jsonl \\
       | jq -c 'select(.problems != []) | .problems[]'
-  {PROG} extract --field response.body examples/requests.jsonl
+  {PROG} extract --field response.body.choices.0.message.content examples/batch_output.jsonl
   {PROG} extract --fix examples/chat_completion.json | jq '.choices[0].message.tool_calls'
   {PROG} extract --fix examples/stream.sse
   {PROG} extract examples/completion.txt
@@ -179,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument(
         "--tools",
         metavar="FILE",
-        help="OpenAI tools JSON (a list, or a request with \"tools\"): report calls to undeclared"
+        help='OpenAI tools JSON (a list, or a request with "tools"): report calls to undeclared'
         " tools (unknown_tool) and arguments that fail the tool's JSON Schema (schema_mismatch);"
         " needs the 'jsonschema' package",
     )
@@ -265,7 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=STREAM_EPILOG,
         formatter_class=_Formatter,
     )
-    stream.add_argument("file", nargs="?", default="-", metavar="FILE", help="the input (default, or -: stdin)")
+    stream.add_argument(
+        "file", nargs="?", default="-", metavar="FILE", help="the input (default, or -: stdin)"
+    )
     cut = stream.add_mutually_exclusive_group()
     cut.add_argument(
         "--tokenizer",
@@ -274,8 +281,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="cut into the tokens of DIR/tokenizer.json (e.g. a Qwen3 model directory;"
         " default $HERMES_PARSE_TOKENIZER); needs the 'tokenizers' package",
     )
-    cut.add_argument("--chunk", type=_positive, metavar="N", help="cut into pieces of N characters (default 4)")
-    stream.add_argument("--record", type=_positive, default=1, metavar="N", help="which record of the input (default 1)")
+    cut.add_argument(
+        "--chunk", type=_positive, metavar="N", help="cut into pieces of N characters (default 4)"
+    )
+    stream.add_argument(
+        "--record",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="which record of the input (default 1)",
+    )
     stream.add_argument(
         "--trace",
         action="store_true",
@@ -303,17 +318,25 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version, usage errors (argparse exits 2)
         return exc.code if isinstance(exc.code, int) else 2
+    if argv is None:
+        # The command proper (not a caller's process): what is loaded now lives
+        # to the end, so keep the garbage collector from walking it again and
+        # again while millions of records go by (a few percent of the run).
+        gc.freeze()
     reporter = Reporter(strict=getattr(args, "strict", False))
     out = Output()
+    reporter.flush_output = out.flush
     try:
         code = args.run(args, reporter, out)
         out.flush()
         return code
     except UsageError as exc:
+        _flush_quietly(out)
         sys.stderr.write(f"{PROG} {args.command}: error: {exc}\n")
         return exc.code
     except Fatal as exc:
         _flush_quietly(out)
+        reporter.flush_output = None
         reporter.say(str(exc))
         return exc.code
     except BrokenPipeError:
@@ -352,36 +375,39 @@ def _extractor(args: argparse.Namespace, problems: bool) -> Extractor:
         from ._cli_tools import Tools
 
         tools = Tools.load(args.tools)
-    options = {}
-    if args.python_literals:
-        options["python_literals"] = True
     return Extractor(
         arguments=args.arguments,
         tools=tools,
         unknown_tool=args.unknown_tool,
+        python_literals=args.python_literals,
         seed=args.seed,
         problems=problems,
-        **options,
     )
 
 
 Record = Tuple[int, Optional[int], str, object, bytes]
 
 
+def _resolve(source: Source, fmt: str) -> str:
+    """How to read ``source``: ``text``, ``jsonl``, ``json`` (one document), ``sse``
+    or ``empty``, from ``--format`` and the start of the input."""
+    if fmt == "auto":
+        return detect(source.head)
+    if fmt in ("jsonl", "chat"):
+        return "json" if detect(source.head) == "json" else "jsonl"
+    return fmt
+
+
 def _records(source: Source, fmt: str, reporter: Reporter) -> Iterator[Record]:
-    """Yield (record number, line or None, kind, value, raw) for each record.
+    """Yield (record number, line or None, kind, value, raw) for each record of
+    an input read as ``fmt`` (``_resolve``).
 
     kind ``text``: value is the text; ``json``: a parsed JSON value (or
     ``BAD_LINE`` for a line that is not JSON, already reported); ``sse``: the
     events of one stream.
     """
-    if fmt == "auto":
-        fmt = detect(source.head)
-        if fmt == "empty":
-            return
-    elif fmt in ("jsonl", "chat"):
-        guess = detect(source.head)
-        fmt = "json" if guess == "json" else "jsonl"
+    if fmt == "empty":
+        return
     if fmt == "sse":
         for number, (line, events) in enumerate(sse_streams(source, reporter), 1):
             yield number, line, "sse", events, b""
@@ -397,6 +423,8 @@ def _records(source: Source, fmt: str, reporter: Reporter) -> Iterator[Record]:
             return
         if isinstance(value, list):
             for number, item in enumerate(value, 1):
+                if number % 1024 == 0 and source.drain is not None:
+                    source.drain()
                 yield number, None, "json", item, b""
         else:
             yield 1, None, "json", value, data
@@ -410,6 +438,34 @@ def _records(source: Source, fmt: str, reporter: Reporter) -> Iterator[Record]:
         yield 1, None, "text", text, data
 
 
+def _messages(
+    source: Source, fmt: str, reporter: Reporter, extractor: Extractor, text_of
+) -> Iterator[tuple]:
+    """Yield (record number, line, message, problems) for each usable record of
+    an input read as ``fmt``; bad records are reported (and skipped), problems
+    counted (and printed under --strict).  A multi-gigabyte log runs through
+    this loop: names are bound to locals."""
+    message_of = extractor.message
+    for number, line, kind, value, _ in _records(source, fmt, reporter):
+        if value is BAD_LINE:
+            continue
+        try:
+            if kind == "json":
+                text, existing = text_of(value)
+            elif kind == "sse":
+                text, existing = stream_text(value)
+            else:
+                text, existing = value, NO_CALLS
+        except BadRecord as exc:
+            reporter.bad(_where(source, line, number), str(exc))
+            continue
+        message, problems = message_of(text, number, existing)
+        if problems:
+            _annotate(problems, number, line)
+            reporter.found(_where(source, line, number), problems)
+        yield number, line, message, problems
+
+
 def _where(source: Source, line: Optional[int], number: int) -> str:
     if line is not None:
         return f"{source.name}:{line}"
@@ -420,11 +476,14 @@ def _text_getter(args: argparse.Namespace):
     """The function giving (text, existing calls) of a JSON record."""
     if args.field is None:
         if args.format == "chat":
+
             def chat_text(value):
                 message = chat_message(value)
                 if message is None:
                     raise BadRecord("not a chat.completion response (no choices[0].message)")
-                return as_text(message.get("content"), "choices.0.message.content"), existing_calls(message)
+                return as_text(message.get("content"), "choices.0.message.content"), existing_calls(
+                    message
+                )
 
             return chat_text
         return default_text
@@ -462,63 +521,69 @@ def _check_stdin(paths: List[str]) -> None:
 def run_extract(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
     """``hermes-parse extract``."""
     if args.fix and args.field:
-        raise UsageError("--fix repairs chat.completion responses and SSE streams; --field does not apply")
+        raise UsageError(
+            "--fix repairs chat.completion responses and SSE streams; --field does not apply"
+        )
     if args.fix and args.format in ("text", "jsonl"):
-        raise UsageError(f"--fix repairs chat.completion responses and SSE streams, not --format {args.format}")
+        raise UsageError(
+            f"--fix repairs chat.completion responses and SSE streams, not --format {args.format}"
+        )
     paths = _inputs(args.files)
     _check_stdin(paths)
     extractor = _extractor(args, problems=args.with_problems or args.strict)
     text_of = _text_getter(args)
     with_problems = args.with_problems
     write = out.write
+    dumps = orjson.dumps
+    option = orjson.OPT_APPEND_NEWLINE
     for path in paths:
         with Source(path, reporter, progress=not args.no_progress) as source:
-            source.on_read = out.flush
-            for number, line, kind, value, raw in _records(source, args.format, reporter):
-                if kind == "json" and value is BAD_LINE:
-                    if args.fix:
+            source.drain = out.flush
+            fmt = _resolve(source, args.format)
+            if args.fix:
+                for number, line, kind, value, raw in _records(source, fmt, reporter):
+                    if value is BAD_LINE:
                         write(raw + b"\n")
-                    continue
-                if args.fix:
-                    _fix_record(args, extractor, reporter, source, write, number, line, kind, value, raw)
-                    continue
-                try:
-                    if kind == "json":
-                        text, existing = text_of(value)
-                    elif kind == "sse":
-                        text, existing = stream_text(value)
                     else:
-                        text, existing = value, []
-                except BadRecord as exc:
-                    reporter.bad(_where(source, line, number), str(exc))
-                    continue
-                message, problems = extractor.message(text, number, existing)
-                if problems is not None:
-                    if problems:
-                        _annotate(problems, number, line)
-                        reporter.found(_where(source, line, number), problems)
-                    if with_problems:
-                        message["problems"] = problems
-                write(dumps_line(message))
+                        _fix_record(
+                            args, extractor, reporter, source, write, number, line, kind, value, raw
+                        )
+                continue
+            for _, _, message, problems in _messages(source, fmt, reporter, extractor, text_of):
+                if with_problems:
+                    message["problems"] = problems
+                try:
+                    write(dumps(message, option=option))
+                except (TypeError, orjson.JSONEncodeError):
+                    write(dumps_line(message))
     return reporter.finish()
 
 
 def _fix_record(args, extractor, reporter, source, write, number, line, kind, value, raw) -> None:
     where = _where(source, line, number)
     if kind == "text":
-        raise UsageError(f"--fix repairs chat.completion responses and SSE streams; {source.name} is plain text")
+        raise UsageError(
+            f"--fix repairs chat.completion responses and SSE streams; {source.name} is plain text"
+        )
     if kind == "sse":
-        lines, problems = fix_stream(value, extractor, number, args.with_problems)
+        lines, problems = fix_stream(value, extractor, number, line, args.with_problems)
         if problems:
-            _annotate(problems, number, line)
             reporter.found(where, problems)
         for piece in lines:
             write(piece)
         return
     if chat_message(value) is None:
-        reporter.bad(where, "not a chat.completion response (no choices[0].message); written as it came")
+        reporter.bad(
+            where, "not a chat.completion response (no choices[0].message); written as it came"
+        )
         write(raw + b"\n" if raw else dumps_line(value))
         return
+    if line is not None and (
+        calls_in_text(value) or (extractor.tools is not None and args.with_problems)
+    ):
+        # The record may be rewritten: read it again exactly (orjson reads an
+        # integer beyond 64 bits as a float; json keeps it).
+        value = loads_slow(raw)
     try:
         changed, problems = fix_chat(value, extractor, number, args.with_problems)
     except BadRecord as exc:
@@ -528,24 +593,10 @@ def _fix_record(args, extractor, reporter, source, write, number, line, kind, va
     if problems:
         _annotate(problems, number, line)
         reporter.found(where, problems)
-    if changed:
-        if raw:
-            # Re-read exactly (orjson turns integers beyond 64 bits into floats).
-            value = loads_slow(raw)
-            fix_chat(value, extractor, number, args.with_problems)
-            if problems and args.with_problems:
-                _reannotate(value, number, line)
-        write(dumps_line(value))
-    elif raw and line is not None:
+    if not changed and line is not None:
         write(raw.rstrip(b"\r") + b"\n")
     else:
         write(dumps_line(value))
-
-
-def _reannotate(value: dict, number: int, line: Optional[int]) -> None:
-    for choice in value.get("choices") or ():
-        if type(choice) is dict and choice.get("problems"):
-            _annotate(choice["problems"], number, line)
 
 
 def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
@@ -557,23 +608,9 @@ def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
     stats = Stats()
     for path in paths:
         with Source(path, reporter, progress=not args.no_progress) as source:
-            for number, line, kind, value, _ in _records(source, args.format, reporter):
-                if kind == "json" and value is BAD_LINE:
-                    continue
-                try:
-                    if kind == "json":
-                        text, existing = text_of(value)
-                    elif kind == "sse":
-                        text, existing = stream_text(value)
-                    else:
-                        text, existing = value, []
-                except BadRecord as exc:
-                    reporter.bad(_where(source, line, number), str(exc))
-                    continue
-                message, problems = extractor.message(text, number, existing)
-                if problems:
-                    _annotate(problems, number, line)
-                    reporter.found(_where(source, line, number), problems)
+            for _, _, message, problems in _messages(
+                source, _resolve(source, args.format), reporter, extractor, text_of
+            ):
                 stats.add(message, problems)
     data = stats.to_dict(reporter.bad_records)
     if args.json:
@@ -591,7 +628,9 @@ def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int
     text_of = _text_getter(args)
     text = None
     with Source(args.file, reporter, progress=False) as source:
-        for number, line, kind, value, _ in _records(source, args.format, reporter):
+        for number, line, kind, value, _ in _records(
+            source, _resolve(source, args.format), reporter
+        ):
             if number < args.record:
                 continue
             where = _where(source, line, number)
@@ -610,7 +649,7 @@ def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int
         name = source.name
     if text is None:
         raise Fatal(f"{name} has no record {args.record}")
-    if args.tokenizer:
+    if args.tokenizer and not args.chunk:  # --chunk wins over $HERMES_PARSE_TOKENIZER
         from ._cli_tokens import token_pieces
 
         pieces = token_pieces(text, args.tokenizer)
@@ -619,19 +658,20 @@ def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int
         pieces = [text[start : start + size] for start in range(0, len(text), size)]
     parser = extractor.parser(args.record)
     everything: List[dict] = []
-    for piece in pieces:
+    for count, piece in enumerate(pieces, 1):
         deltas = parser.feed(piece)
         everything += deltas
         _print_deltas(out, deltas, args.trace, {"feed": piece})
+        if count % 1024 == 0:
+            out.flush()
     deltas = parser.close()
     everything += deltas
     _print_deltas(out, deltas, args.trace, {"close": True})
     out.flush()
     problems = [problem.to_dict() for problem in parser.problems]
     if extractor.tools is not None:
-        for index, call in enumerate(accumulate(everything)[1]):
-            function = call["function"]
-            problems += extractor.tools.check(index, function["name"], function["arguments"], known=True)
+        for call in Message.from_deltas(everything).tool_calls:
+            problems += extractor.tools.check(call.index, call.name, call.arguments, known=True)
     for problem in problems:
         reporter.say(f"{name}: {describe(problem)}")
     return 1 if problems and args.strict else 0
