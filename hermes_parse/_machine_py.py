@@ -746,7 +746,8 @@ class StreamParser:
       (``unknown_tool="content"``);
     * ``call_id``: ``f(index, name) -> str``; OpenAI-style random ids by default;
     * ``max_buffer``: how many characters may be held back before a call's
-      name is known (default 8 Mi); past it the block is content.
+      name is known (default 8 Mi); past it the block is content;
+    * ``python_literals``: also read Python dict literals (Hermes-2-Pro).
     """
 
     def __init__(
@@ -1162,11 +1163,15 @@ class StreamParser:
                     self._defect(text, i, "invalid_json", reader.error)
             else:
                 c = text[i]
-                if c == " " or c == "\n" or c == "\r" or c == "\t":
-                    if state != S_FENCE and state != S_FENCE_INFO and state != S_CLOSE_FENCE:
-                        if state != S_END_TAG:
-                            i += 1
-                            continue
+                if (
+                    (c == " " or c == "\n" or c == "\r" or c == "\t")
+                    and state != S_FENCE
+                    and state != S_FENCE_INFO
+                    and state != S_CLOSE_FENCE
+                    and state != S_END_TAG
+                ):
+                    i += 1  # whitespace between the block's syntax
+                    continue
                 i = self._structure(text, i, c, state)
         if self._holding and self._raw_start < n:
             self._held_raw.append(text[self._raw_start :])
