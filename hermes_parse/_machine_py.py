@@ -696,12 +696,16 @@ class JsonReader:
         """The text ended: write a number that is complete as far as it went."""
         if self.inner is not None:
             self.inner.finish()
+        # (A JSON number's text is kept only in ENCODE mode, a Python one's always.)
         if self.state == R_NUM and (
             self.python
-            or self.num_state == N_ZERO
-            or self.num_state == N_INT
-            or self.num_state == N_FRAC
-            or self.num_state == N_EXP
+            or self.mode == M_ENCODE
+            and (
+                self.num_state == N_ZERO
+                or self.num_state == N_INT
+                or self.num_state == N_FRAC
+                or self.num_state == N_EXP
+            )
         ):
             self.end_number("", 0, 0)
 

@@ -295,3 +295,11 @@ def test_string_arguments_with_text_after_the_json(backend):
     message = check(backend, '<tool_call>{"name": "f", "arguments": "{}x"}</tool_call>')
     assert message.tool_calls[0].arguments == "{}"
     assert [p.kind for p in message.problems] == ["invalid_arguments"]
+
+
+@pytest.mark.parametrize("mode", ["json", "raw"])
+def test_truncated_inside_a_number(backend, mode):
+    """Text ending inside a number keeps it as far as it went, in both modes (found by a property)."""
+    message = check(backend, '<tool_call>{"name": "f", "arguments": {"a": 1.5', arguments=mode)
+    assert message.tool_calls[0].arguments == '{"a": 1.5'
+    assert [p.kind for p in message.problems] == ["truncated"]
