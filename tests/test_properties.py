@@ -1,0 +1,404 @@
+"""Property-based tests (hypothesis) of the whole parser.
+
+In the manner of python-zstandard's tests (draw cut points with ``st.data()``
+and check that the streamed result equals the one-shot one) and of h11's
+invariants (every event well-formed, the two twins alike).  The strategies
+live in ``fuzz/strategies.py``; the profiles (``default``, ``ci``, ``long``,
+chosen by $HYPOTHESIS_PROFILE) in ``tests/hypothesis_profiles.py``.
+"""
+
+import hypothesis_profiles  # noqa: F401  (registers and loads the profiles first)
+
+import importlib
+import importlib.machinery
+import json
+import os
+import re
+import sys
+
+import pytest
+from hypothesis import HealthCheck, assume, example, given, note, settings
+from hypothesis import strategies as st
+
+try:
+    import fuzz.strategies  # noqa: F401
+except ImportError:  # run as `pytest` from elsewhere: the repository root is not on sys.path
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from fuzz.strategies import (
+    CLOSE_TAG,
+    JSON_WS,
+    OPEN_TAG,
+    any_text,
+    arbitrary_text,
+    chunk,
+    cut_points,
+    damaged,
+    exceptional_calls,
+    hermes_outputs,
+    parser_options,
+    token_chunks,
+    token_soup,
+)
+from hermes_parse._types import ClosedError, Message, Problem, sequential_ids
+
+# The fixture is a module picked per test (not state shared between examples).
+_fixture_ok = settings(
+    suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture]
+)
+
+PROBLEM_KINDS = {
+    "not_a_call",
+    "invalid_json",
+    "invalid_arguments",
+    "duplicate_key",
+    "trailing_text",
+    "truncated",
+    "unknown_tool",
+}
+RANDOM_ID = re.compile(r"call_[A-Za-z0-9]{24}\Z")
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+def stream(module, chunks, options):
+    """Feed ``chunks`` then close; return (all deltas, per-call outputs, problems)."""
+    parser = module.StreamParser(**options)
+    outputs = []
+    for piece in chunks:
+        out = parser.feed(piece)
+        assert isinstance(out, list)
+        outputs.append(out)
+    out = parser.close()
+    assert isinstance(out, list)
+    outputs.append(out)
+    return [delta for out in outputs for delta in out], outputs, list(parser.problems)
+
+
+def check_deltas(deltas):
+    """Assert every delta has the documented shape; return {index: [id, name, fragments]}.
+
+    Content deltas are ``{"content": non-empty str}``.  A call's first delta is
+    ``{"tool_calls": [{"index", "id", "type": "function", "function": {"name", "arguments": ""}}]}``
+    and comes before its argument deltas
+    ``{"tool_calls": [{"index", "function": {"arguments": non-empty}}]}``;
+    indices go 0, 1, 2... and a call's deltas all come before the next call's.
+    """
+    calls = {}
+    current = -1
+    for delta in deltas:
+        assert type(delta) is dict and len(delta) == 1, delta
+        json.dumps(delta)  # JSON-ready
+        if "content" in delta:
+            assert type(delta["content"]) is str and delta["content"], delta
+            continue
+        entries = delta["tool_calls"]
+        assert type(entries) is list and len(entries) == 1, delta
+        entry = entries[0]
+        if "id" in entry:
+            assert set(entry) == {"index", "id", "type", "function"}, delta
+            assert entry["index"] == current + 1, delta
+            assert entry["type"] == "function", delta
+            assert type(entry["id"]) is str and entry["id"], delta
+            function = entry["function"]
+            assert set(function) == {"name", "arguments"}, delta
+            assert type(function["name"]) is str and function["arguments"] == "", delta
+            current = entry["index"]
+            calls[current] = [entry["id"], function["name"], []]
+        else:
+            assert set(entry) == {"index", "function"}, delta
+            assert entry["index"] == current >= 0, delta
+            assert set(entry["function"]) == {"arguments"}, delta
+            fragment = entry["function"]["arguments"]
+            assert type(fragment) is str and fragment, delta
+            calls[current][2].append(fragment)
+    return calls
+
+
+def check_problems(problems, text, message):
+    """Assert every problem is of a documented kind, its span in the text (a not_a_call's, in the content)."""
+    for problem in problems:
+        assert type(problem) is Problem
+        assert problem.kind in PROBLEM_KINDS, problem
+        assert type(problem.offset) is int and type(problem.length) is int, problem
+        assert 0 <= problem.offset and 0 <= problem.length, problem
+        assert problem.offset + problem.length <= len(text), problem
+        assert type(problem.detail) is str, problem
+        if problem.index is not None:
+            assert 0 <= problem.index < len(message.tool_calls), problem
+        if problem.kind == "not_a_call":  # the block stays content, tags and all, in place
+            assert problem.index is None, problem
+            spanned = text[problem.offset : problem.offset + problem.length]
+            assert spanned in (message.content or ""), (problem, spanned)
+
+
+def compiled_twin():
+    """The Cython twin, or None when it is not built (as tests/conftest.py decides)."""
+    try:
+        module = importlib.import_module("hermes_parse._machine_c")
+    except ImportError:
+        return None
+    if not module.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        return None
+    return module
+
+
+def render_hermes(message, indent=None, ensure_ascii=False):
+    """Write a message back in Hermes format: its content, then one block per call."""
+    blocks = [
+        OPEN_TAG
+        + "\n"
+        + json.dumps(
+            {"name": call.name, "arguments": json.loads(call.arguments)},
+            indent=indent,
+            ensure_ascii=ensure_ascii,
+        )
+        + "\n"
+        + CLOSE_TAG
+        for call in message.tool_calls
+    ]
+    return (message.content or "") + "\n".join(blocks)
+
+
+_text_and_options = dict(
+    text=any_text(),
+    options=parser_options(call_id=sequential_ids),
+)
+
+
+# ---------------------------------------------------------------------------
+# 1. Chunking invariance
+
+
+@_fixture_ok
+@given(data=st.data())
+def test_random_chunks_give_the_one_shot_result(backend, data):
+    """Feeding any text in random chunks, then close(), accumulates to exactly parse(text), problems too."""
+    text = data.draw(any_text(), label="text")
+    options = data.draw(parser_options(call_id=sequential_ids), label="options")
+    chunks = chunk(text, data.draw(cut_points(len(text)), label="cuts"))
+    note(f"chunks={chunks!r}")
+    deltas, _, problems = stream(backend, chunks, options)
+    assert Message.from_deltas(deltas, problems) == backend.parse(text, **options)
+
+
+@_fixture_ok
+@given(**_text_and_options)
+# A parser bug this test found (fixed in 94d71de): text after the object inside string-encoded
+# arguments; parse() reported nothing, a stream cut right after the inner "{}" invalid_arguments.
+@example(
+    text='<tool_call>{"name": "f", "arguments": "{}x"}</tool_call>',
+    options={"arguments": "json", "call_id": sequential_ids()},
+)
+def test_one_character_at_a_time_gives_the_one_shot_result(backend, text, options):
+    """Feeding any text one character at a time accumulates to exactly parse(text), problems too."""
+    deltas, _, problems = stream(backend, list(text), options)
+    assert Message.from_deltas(deltas, problems) == backend.parse(text, **options)
+
+
+@_fixture_ok
+@given(data=st.data())
+def test_token_like_chunks_give_the_one_shot_result(backend, data):
+    """Feeding any text in LLM-token-like chunks (tags often whole) accumulates to exactly parse(text)."""
+    text = data.draw(any_text(), label="text")
+    options = data.draw(parser_options(call_id=sequential_ids), label="options")
+    chunks = data.draw(token_chunks(text), label="chunks")
+    deltas, _, problems = stream(backend, chunks, options)
+    assert Message.from_deltas(deltas, problems) == backend.parse(text, **options)
+
+
+# ---------------------------------------------------------------------------
+# 2. The two twins
+
+
+@given(data=st.data())
+def test_python_and_cython_twins_agree_delta_by_delta(data):
+    """The Python and Cython twins return the same deltas from every feed()/close(), and the same problems."""
+    compiled = compiled_twin()
+    if compiled is None:
+        pytest.skip("the Cython extension is not built")
+    python = importlib.import_module("hermes_parse._machine_py")
+    text = data.draw(any_text(), label="text")
+    options = data.draw(parser_options(call_id=sequential_ids), label="options")
+    chunks = chunk(text, data.draw(cut_points(len(text)), label="cuts"))
+    note(f"chunks={chunks!r}")
+    parsers = [python.StreamParser(**options), compiled.StreamParser(**options)]
+    for piece in chunks:
+        outs = [parser.feed(piece) for parser in parsers]
+        assert outs[0] == outs[1]
+        assert parsers[0].problems == parsers[1].problems
+    assert parsers[0].close() == parsers[1].close()
+    assert parsers[0].problems == parsers[1].problems
+    assert python.parse(text, **options) == compiled.parse(text, **options)
+
+
+# ---------------------------------------------------------------------------
+# 3. Deltas and fragments
+
+
+@_fixture_ok
+@given(data=st.data())
+def test_deltas_are_well_formed_and_fragments_concatenate(backend, data):
+    """Deltas have the documented shapes, none empty, headers first, indices 0, 1...; fragments join up."""
+    text = data.draw(any_text(), label="text")
+    deterministic = data.draw(st.booleans(), label="sequential ids")
+    options = data.draw(parser_options(call_id=sequential_ids if deterministic else None), label="options")
+    chunks = chunk(text, data.draw(cut_points(len(text)), label="cuts"))
+    note(f"chunks={chunks!r}")
+    deltas, _, _ = stream(backend, chunks, options)
+    calls = check_deltas(deltas)
+    message = backend.parse(text, **options)
+    assert sorted(calls) == [call.index for call in message.tool_calls]
+    for call in message.tool_calls:
+        call_id, name, fragments = calls[call.index]
+        assert "".join(fragments) == call.arguments
+        assert name == call.name
+        if deterministic:
+            assert call_id == call.id == f"call_{call.index}"
+        else:
+            assert RANDOM_ID.match(call_id) and RANDOM_ID.match(call.id), (call_id, call.id)
+    if not deterministic:
+        ids = [call_id for call_id, _, _ in calls.values()]
+        assert len(set(ids)) == len(ids)
+
+
+# ---------------------------------------------------------------------------
+# 4. What well-formed outputs give
+
+
+@_fixture_ok
+@given(output=hermes_outputs(), with_tools=st.booleans())
+def test_json_mode_gives_json_dumps_of_the_arguments(backend, output, with_tools):
+    """Well-formed, arguments="json": names, json.dumps(args, ensure_ascii=False), content, no problems."""
+    options = {"arguments": "json", "call_id": sequential_ids()}
+    if with_tools:  # every name is known: the tools list changes nothing
+        options["tools"] = [{"type": "function", "function": {"name": c.name}} for c in output.calls]
+        options["unknown_tool"] = "content"
+    message = backend.parse(output.text, **options)
+    assert message.problems == []
+    assert message.content == output.content
+    assert [(c.index, c.id, c.name) for c in message.tool_calls] == [
+        (i, f"call_{i}", call.name) for i, call in enumerate(output.calls)
+    ]
+    assert [c.arguments for c in message.tool_calls] == [call.json_arguments for call in output.calls]
+
+
+@_fixture_ok
+@given(output=hermes_outputs())
+def test_raw_mode_gives_the_models_own_text(backend, output):
+    """Well-formed output, arguments="raw": the model's text of each arguments value (decoded if a string)."""
+    message = backend.parse(output.text, arguments="raw", call_id=sequential_ids())
+    assert message.problems == []
+    assert message.content == output.content
+    assert [c.name for c in message.tool_calls] == [call.name for call in output.calls]
+    for got, call in zip(message.tool_calls, output.calls):
+        if call.raw_arguments is not None:  # "arguments": null is not pinned down in raw mode
+            assert got.arguments == call.raw_arguments
+
+
+@_fixture_ok
+@given(data=st.data())
+def test_a_stream_holds_back_nothing_it_does_not_have_to(backend, data):
+    """Before close(), a well-formed output has given all its calls and content (but a <tool_call prefix)."""
+    output = data.draw(hermes_outputs(), label="output")
+    mode = data.draw(st.sampled_from(["json", "raw"]), label="mode")
+    options = {"arguments": mode, "call_id": sequential_ids()}
+    chunks = chunk(output.text, data.draw(cut_points(len(output.text)), label="cuts"))
+    note(f"chunks={chunks!r}")
+    parser = backend.StreamParser(**options)
+    before_close = [delta for piece in chunks for delta in parser.feed(piece)]
+    so_far = Message.from_deltas(before_close)
+    final = backend.parse(output.text, **options)
+    assert so_far.tool_calls == final.tool_calls
+    content, held = so_far.content or "", final.content or ""
+    assert held.startswith(content)
+    held = held[len(content) :]
+    # Held: a proper prefix of <tool_call> at the end, after whitespace that is held (at the start of the
+    # text or after a block) until the parser knows whether a block follows.
+    tag_prefix = held.lstrip(JSON_WS)
+    assert held == "" or (tag_prefix and OPEN_TAG.startswith(tag_prefix) and tag_prefix != OPEN_TAG), held
+
+
+@_fixture_ok
+@given(output=hermes_outputs(), indent=st.sampled_from([None, 2]), ensure_ascii=st.booleans())
+def test_calls_written_back_in_hermes_format_parse_the_same(backend, output, indent, ensure_ascii):
+    """Round trip: the parsed message written back in Hermes format parses to the same message."""
+    options = {"call_id": sequential_ids()}
+    message = backend.parse(output.text, **options)
+    assume(OPEN_TAG not in (message.content or ""))  # prose pieces joined around a dropped block
+    again = backend.parse(render_hermes(message, indent, ensure_ascii), **options)
+    assert again == message
+
+
+@_fixture_ok
+@given(call=exceptional_calls(), mode=st.sampled_from(["json", "raw"]))
+def test_documented_exceptions_to_json_dumps(backend, call, mode):
+    """Duplicate keys, lone surrogates, overflowing numbers, 4300+ digit ints, deep nesting: as documented."""
+    message = backend.parse(call.text, arguments=mode, call_id=sequential_ids())
+    assert message.content is None
+    assert [c.name for c in message.tool_calls] == [call.name]
+    expected = call.json_arguments if mode == "json" else call.raw_arguments
+    assert message.tool_calls[0].arguments == expected
+    assert message.problems == []  # (duplicate_key is for a second "name" or "arguments" key only)
+
+
+# ---------------------------------------------------------------------------
+# 5. Robustness
+
+
+@_fixture_ok
+@given(
+    text=st.one_of(arbitrary_text(), token_soup(), damaged()),
+    options=parser_options(),
+    cuts=st.lists(st.integers(min_value=0), max_size=40),  # taken modulo len(text) + 1
+)
+# A parser bug this test found (fixed in 337a8c7): raw mode, the text ending right after a number with
+# a fraction or an exponent inside the arguments made close() and parse() raise ValueError.
+@example(text='<tool_call>{"name": "f", "arguments": {"a": 1.5', options={"arguments": "raw"}, cuts=[])
+def test_any_text_raises_nothing_but_the_documented_errors(backend, text, options, cuts):
+    """Any text: no exception but ClosedError after close(); problems documented, in the text, append-only."""
+    chunks = chunk(text, sorted(cut % (len(text) + 1) for cut in cuts))
+    note(f"chunks={chunks!r}")
+    parser = backend.StreamParser(**options)
+    seen = []
+    for piece in chunks:
+        parser.feed(piece)
+        assert parser.problems[: len(seen)] == seen  # so far: never taken back
+        seen = list(parser.problems)
+    parser.close()
+    final = list(parser.problems)
+    assert final[: len(seen)] == seen
+    message = backend.parse(text, **options)
+    check_problems(final, text, message)
+    check_problems(message.problems, text, message)
+    with pytest.raises(ClosedError):
+        parser.feed("x")
+    with pytest.raises(ValueError):
+        parser.feed("")
+    assert parser.close() == []
+    assert list(parser.problems) == final
+
+
+@_fixture_ok
+@given(value=st.one_of(st.binary(max_size=8), st.none(), st.integers(), st.lists(st.text(max_size=2))))
+def test_feeding_a_non_str_raises_type_error(backend, value):
+    """feed() of anything but a str raises TypeError."""
+    parser = backend.StreamParser()
+    with pytest.raises(TypeError):
+        parser.feed(value)
+
+
+@_fixture_ok
+@given(text=st.one_of(arbitrary_text(), token_soup()).filter(lambda t: OPEN_TAG not in t))
+def test_text_without_an_open_tag_is_all_content(backend, text):
+    """A text without <tool_call> has no calls and no problems: it is all content (None if blank)."""
+    message = backend.parse(text)
+    assert message.tool_calls == [] and message.problems == []
+    if any(not c.isspace() for c in text):
+        assert message.content == text
+    elif all(c in JSON_WS for c in text):
+        assert message.content is None
+    else:  # whitespace only, some of it beyond JSON's four: the spec leaves which "whitespace" open
+        assert message.content in (None, text)
