@@ -19,6 +19,9 @@ cdef dict SHORT_ESCAPES
 cdef object Message, Problem, ToolCall, ClosedError, random_call_id, unicodedata
 
 
+cdef bint starts_value(Py_UCS4 c, bint python)
+
+
 @cython.final
 cdef class JsonReader:
     cdef public int status

@@ -354,7 +354,7 @@ class JsonReader:
                     # A comma is written when the next item starts: after a
                     # Python trailing comma comes a bracket, not an item.
                     self.comma = False
-                    if mode == M_ENCODE:
+                    if mode == M_ENCODE and starts_value(c, python):
                         self.put(", ")
                 if c == "{":
                     i += 1
@@ -708,6 +708,24 @@ class JsonReader:
             )
         ):
             self.end_number("", 0, 0)
+
+
+def starts_value(c, python):
+    """Whether ``c`` can start a value (JSON's, or a Python literal's too)."""
+    return (
+        c == "{"
+        or c == "["
+        or c == '"'
+        or c == "-"
+        or ("0" <= c and c <= "9")
+        or c == "t"
+        or c == "f"
+        or c == "n"
+        or (
+            python
+            and (c == "'" or c == "+" or c == "." or c == "T" or c == "F" or c == "N")
+        )
+    )
 
 
 def python_number(text):
