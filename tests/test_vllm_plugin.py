@@ -1,0 +1,340 @@
+"""The plugin against the real vLLM: its ToolParser / ToolParserManager, its
+protocol classes and its serving-layer helpers (no server; see
+test_vllm_server.py for that).
+
+Runs where vLLM imports (``"$(bash .ci/vllm-env.sh)" -m pytest tests/test_vllm_plugin.py``);
+also on a ``--no-deps`` install of another vLLM version plus the modules its
+tool-parser code imports (docs/vllm.md, "Versions").
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip(
+    "vllm", reason="vLLM is not installed here: run with the python that .ci/vllm-env.sh prints"
+)
+
+import hermes_parse  # noqa: E402
+from hermes_parse import vllm_plugin  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+PLUGIN_PATH = REPO / "hermes_parse" / "vllm_plugin.py"
+IM_END = 151645
+TOOLS = [
+    {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}},
+    {"type": "function", "function": {"name": "write_file", "parameters": {"type": "object"}}},
+]
+
+TEXTS = [
+    "Hello, how can I help?",
+    'I\'ll check.<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>',
+    '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>\n'
+    '<tool_call>\n{"name": "write_file", "arguments": {"path": "a", "content": "x </tool_call> y"}}\n</tool_call>',
+    '<tool_call>{"name":"get_weather","arguments":{"city":"Z\\u00fcrich","n":[1,2.50,-0,1e2]}}</tool_call>Done.',
+    '<tool_call>\n{"arguments": {"path": "a", "content": "args first"}, "name": "write_file"}\n</tool_call>',
+    "Text then a cut tag <tool",
+    '<tool_call>\n{"name": "write_file", "arguments": {"path": "a", "n": 12',
+    '<tool_call>\n{"na',
+    '<tool_call>\nnot json\n</tool_call> after',
+    '<tool_call>\n{"name": "get_weather", "arguments": "{\\"city\\": \\"Rome\\"}"}\n</tool_call>',
+]
+
+
+def _protocol():
+    return vllm_plugin._protocol
+
+
+def _chat_request(**kwargs):
+    for name in ("vllm.entrypoints.openai.chat_completion.protocol", "vllm.entrypoints.openai.protocol"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        if hasattr(module, "ChatCompletionRequest"):
+            return module.ChatCompletionRequest(
+                model="m", messages=[{"role": "user", "content": "hi"}], **kwargs
+            )
+    raise ImportError("ChatCompletionRequest")
+
+
+class FakeTokenizer:
+    """Just what a tool parser asks of a tokenizer (the server tests use the real one)."""
+
+    eos_token = "<|im_end|>"
+    eos_token_id = IM_END
+    unk_token_id = None
+    _ids = {"<|im_end|>": IM_END, "<|endoftext|>": 151643, "<tool_call>": 151657, "</tool_call>": 151658}
+
+    def convert_tokens_to_ids(self, tokens):
+        return [self._ids.get(t) for t in tokens]
+
+    def get_vocab(self):
+        return dict(self._ids)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return FakeTokenizer()
+
+
+def _manager():
+    try:
+        from vllm.tool_parsers import ToolParserManager
+    except ImportError:  # pragma: no cover
+        from vllm.entrypoints.openai.tool_parsers import ToolParserManager
+    return ToolParserManager
+
+
+def _new_parser(tokenizer, tools=TOOLS, name="hermes_parse"):
+    cls = _manager().get_tool_parser(name)
+    request = _chat_request(tools=tools) if tools else _chat_request()
+    if vllm_plugin._INIT_TAKES_TOOLS:
+        return cls(tokenizer, request.tools), request
+    return cls(tokenizer), request
+
+
+def _accumulate(messages):
+    content, calls = [], {}
+    for m in messages:
+        if m is None:
+            continue
+        if m.content:
+            content.append(m.content)
+        for tc in m.tool_calls or ():
+            entry = calls.setdefault(tc.index, [None, "", []])
+            if tc.id:
+                entry[0] = tc.id
+            if tc.function is not None:
+                if tc.function.name:
+                    entry[1] = tc.function.name
+                if tc.function.arguments:
+                    entry[2].append(tc.function.arguments)
+    return "".join(content) or None, [(c[1], "".join(c[2])) for c in (calls[i] for i in sorted(calls))]
+
+
+def _stream(parser, request, text, size, end=True):
+    pieces = [text[i:i + size] for i in range(0, len(text), size)] or [""]
+    previous, out = "", []
+    for i, piece in enumerate(pieces):
+        current = previous + piece
+        last = i == len(pieces) - 1
+        ids = [1, IM_END] if (last and end) else [1]
+        out.append(parser.extract_tool_calls_streaming(previous, current, piece, [], [], ids, request))
+        previous = current
+    return out
+
+
+# --------------------------------------------------------------------------
+def test_registered_by_the_plugin_file_through_vllms_own_loader():
+    manager = _manager()
+    manager.tool_parsers.pop("hermes_parse", None)
+    manager.import_tool_parser(str(PLUGIN_PATH))  # what --tool-parser-plugin does
+    assert "hermes_parse" in manager.list_registered()
+    cls = manager.get_tool_parser("hermes_parse")
+    assert cls.__name__ == "HermesParseToolParser"
+    assert issubclass(cls, vllm_plugin.ToolParser)
+
+
+def test_register_is_idempotent():
+    vllm_plugin.register()
+    vllm_plugin.register()
+    assert _manager().get_tool_parser("hermes_parse").__name__ == "HermesParseToolParser"
+
+
+def test_constructor_matches_this_vllm(tokenizer):
+    params = inspect.signature(vllm_plugin.ToolParser.__init__).parameters
+    assert vllm_plugin._INIT_TAKES_TOOLS == ("tools" in params)
+    parser, _ = _new_parser(tokenizer)
+    assert parser.prev_tool_call_arr == [] and list(parser.streamed_args_for_tool) == []
+    assert parser._end_ids == {IM_END: "<|im_end|>", 151643: "<|endoftext|>"}
+
+
+@pytest.mark.parametrize("tool_choice, skip", [("auto", False), ("required", False), ("none", True)])  # skip: left alone
+def test_adjust_request_keeps_special_tokens(tokenizer, tool_choice, skip):
+    parser, _ = _new_parser(tokenizer)
+    request = _chat_request(tools=TOOLS, tool_choice=tool_choice)
+    default = request.skip_special_tokens  # True up to 0.32, None (unset) in 0.33
+    adjusted = parser.adjust_request(request).skip_special_tokens
+    assert adjusted is (default if skip else False)
+    assert parser.adjust_request(_chat_request()).skip_special_tokens is default  # no tools: untouched
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_whole_output_is_parse(tokenizer, text):
+    parser, request = _new_parser(tokenizer)
+    info = parser.extract_tool_calls(text, request)
+    expected = hermes_parse.parse(text)
+    assert isinstance(info, _protocol().ExtractedToolCallInformation)
+    assert info.content == expected.content
+    assert info.tools_called == bool(expected.tool_calls)
+    assert [(c.function.name, c.function.arguments) for c in info.tool_calls] == [
+        (c.name, c.arguments) for c in expected.tool_calls
+    ]
+    assert all(isinstance(c, _protocol().ToolCall) and c.id.startswith("call_") for c in info.tool_calls)
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 7, 64, 10_000])
+@pytest.mark.parametrize("text", TEXTS)
+def test_stream_equals_whole_and_bookkeeping_agrees(tokenizer, text, size):
+    parser, request = _new_parser(tokenizer)
+    messages = _stream(parser, request, text, size)
+    content, calls = _accumulate(messages)
+    expected = hermes_parse.parse(text)
+    assert (content, calls) == (expected.content, [(c.name, c.arguments) for c in expected.tool_calls])
+    # What vLLM reads at the end of the stream agrees with what was sent.
+    assert [r["name"] for r in parser.prev_tool_call_arr] == [c[0] for c in calls]
+    assert list(parser.streamed_args_for_tool) == [c[1] for c in calls]
+    if hasattr(parser, "get_remaining_unstreamed_args"):
+        assert parser.get_remaining_unstreamed_args() == ""
+    for m in messages:
+        assert m is None or m.content or m.tool_calls, "an empty DeltaMessage: return None instead"
+
+
+def test_vllm_before_0_23_autocomplete_patch_is_empty(tokenizer, monkeypatch):
+    """vLLM < 0.23 re-sends ``json.dumps(prev_tool_call_arr[i]["arguments"])``
+    minus what was streamed before the last delta (``str.replace``): with a
+    parsed object there, the patch is exactly the last fragment."""
+    monkeypatch.setattr(vllm_plugin, "_ARGS_AS_TEXT", False)
+    text = '<tool_call>\n{"name": "write_file", "arguments": {"path": "é", "n": [1, 2.5], "deep": {"a": null}}}\n</tool_call>'
+    parser, request = _new_parser(tokenizer)
+    messages = [m for m in _stream(parser, request, text, 5) if m is not None]
+    last = messages[-1].tool_calls[0].function.arguments
+    index = len(parser.prev_tool_call_arr) - 1
+    expected_call = json.dumps(parser.prev_tool_call_arr[index].get("arguments", {}), ensure_ascii=False)
+    actual_call = parser.streamed_args_for_tool[index][: -len(last)]
+    assert expected_call.replace(actual_call, "", 1) == last
+
+
+def test_get_remaining_unstreamed_args_is_empty_mid_stream(tokenizer):
+    parser, request = _new_parser(tokenizer)
+    text = '<tool_call>\n{"name": "write_file", "arguments": {"path": "a", "content": "' + "x" * 1000
+    _stream(parser, request, text, 4, end=False)
+    if hasattr(parser, "get_remaining_unstreamed_args"):
+        assert parser.get_remaining_unstreamed_args() == ""
+    assert parser.streamed_args_for_tool[0] == '{"path": "a", "content": "' + "x" * 1000
+
+
+def test_held_text_comes_out_on_the_end_token_only(tokenizer):
+    parser, request = _new_parser(tokenizer)
+    first = parser.extract_tool_calls_streaming("", "a <tool", "a <tool", [], [1, 2], [1, 2], request)
+    assert first.content == "a "
+    # The last engine output: the stop token's id, its text cut by vLLM.
+    final = parser.extract_tool_calls_streaming("a <tool", "a <tool", "", [1, 2], [1, 2, IM_END], [IM_END], request)
+    assert final.content == "<tool"
+
+
+def test_end_token_written_as_text_does_not_end_the_stream(tokenizer):
+    parser, request = _new_parser(tokenizer)
+    m = parser.extract_tool_calls_streaming("", "x<|im_end|>", "x<|im_end|>", [], [1, IM_END], [1, IM_END], request)
+    assert m.content == "x<|im_end|>"
+    m = parser.extract_tool_calls_streaming("", "", " more", [], [], [5], request)
+    assert m.content == " more"
+
+
+def test_max_tokens_ends_the_stream(tokenizer):
+    parser, _ = _new_parser(tokenizer)
+    request = _chat_request(tools=TOOLS, max_tokens=3)
+    text = '<tool_call>\n{"name": "write_file", "arguments": {"n": 12'
+    assert parser.extract_tool_calls_streaming("", text, text, [], [1, 2], [1, 2], request).tool_calls
+    final = parser.extract_tool_calls_streaming(text, text + "3", "3", [1, 2], [1, 2, 3], [3], request)
+    assert final.tool_calls[0].function.arguments == "123"
+
+
+def test_nothing_new_is_none(tokenizer):
+    parser, request = _new_parser(tokenizer)
+    assert parser.extract_tool_calls_streaming("", "<tool", "<tool", [], [], [1], request) is None
+    assert parser.extract_tool_calls_streaming("", "", "", [], [], [], request) is None
+
+
+def test_delta_messages_serialize_as_validated_ones(tokenizer):
+    """The fast-built DeltaMessage is the validated one, field for field."""
+    P = _protocol()
+    parser, request = _new_parser(tokenizer)
+    text = 'Hi <tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>'
+    for m in _stream(parser, request, text, 1000):
+        validated = P.DeltaMessage.model_validate(m.model_dump(exclude_unset=True))
+        assert m == validated
+        assert vllm_plugin._without_nulls(json.loads(m.model_dump_json(exclude_unset=True))) == vllm_plugin._without_nulls(
+            json.loads(validated.model_dump_json(exclude_unset=True))
+        )
+        assert m.model_dump_json(exclude_none=True) == validated.model_dump_json(exclude_none=True)
+        for tc in m.tool_calls:
+            assert isinstance(tc, P.DeltaToolCall) and isinstance(tc.function, P.DeltaFunctionCall)
+    # The serving layer mutates the last call's arguments at the end (0.23 on).
+    tc = m.tool_calls[-1]
+    tc.function.arguments = (tc.function.arguments or "") + ""
+    assert "arguments" in tc.function.model_fields_set
+
+
+# --------------------------------------------------------------------------
+# vLLM's serving-layer Parser (0.2x on): the object chat completions drive.
+def _serving_parser_cls(tokenizer, reasoning=None):
+    pm = pytest.importorskip("vllm.parser.parser_manager", reason="this vLLM has no vllm.parser layer")
+    return pm.ParserManager.get_parser(
+        tool_parser_name="hermes_parse", reasoning_parser_name=reasoning, enable_auto_tools=True, tokenizer=tokenizer
+    )
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_through_vllms_serving_parser(tokenizer, text):
+    cls = _serving_parser_cls(tokenizer)
+    request = _chat_request(tools=TOOLS, tool_choice="auto")
+    parser = cls(tokenizer, request.tools)
+    request = parser.adjust_request(request)
+    pieces = [text[i:i + 3] for i in range(0, len(text), 3)]
+    out = []
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1
+        out.append(parser.parse_delta(piece, [1, IM_END] if last else [1], request, prompt_token_ids=[1], finished=last))
+    expected = hermes_parse.parse(text)
+    assert _accumulate(out) == (expected.content, [(c.name, c.arguments) for c in expected.tool_calls])
+    whole_parser = cls(tokenizer, request.tools)
+    reasoning, content, calls = whole_parser.parse(text, request, enable_auto_tools=True)
+    assert [(c.name, c.arguments) for c in calls or ()] == [(c.name, c.arguments) for c in expected.tool_calls]
+    if expected.tool_calls:
+        assert content == expected.content or (content is None and not (expected.content or "").strip())
+    else:
+        assert content == text  # no call: vLLM keeps the raw text as content
+
+
+def test_structural_tag_for_required_and_named(tokenizer):
+    """With structural tags (VLLM_ENFORCE_STRICT_TOOL_CALLING, on by default),
+    vLLM forces the Hermes envelope for "required" / named and hands the output
+    to this parser instead of its JSON-list path."""
+    cls = _manager().get_tool_parser("hermes_parse")
+    if not hasattr(vllm_plugin.ToolParser, "structural_tag_model"):
+        pytest.skip("this vLLM has no structural tags: it forces and parses required/named itself")
+    assert cls.structural_tag_model == "hermes"
+    import vllm.envs as envs
+
+    assert cls.supports_required_and_named is (not envs.VLLM_ENFORCE_STRICT_TOOL_CALLING)
+    serving = _serving_parser_cls(tokenizer)
+    for choice in ("required", {"type": "function", "function": {"name": "get_weather"}}):
+        request = serving(tokenizer).adjust_request(_chat_request(tools=TOOLS, tool_choice=choice))
+        tag = json.loads(request.structured_outputs.structural_tag)
+        assert "<tool_call>" in json.dumps(tag)
+
+
+HERMES_2_PRO = (
+    "<tool_call>\n{'arguments': {'city': 'Paris', 'days': None, 'metric': True}, "
+    "'name': 'get_weather'}\n</tool_call>"
+)
+
+
+@pytest.mark.parametrize("size", [1, 4, 10_000])
+def test_hermes_parse_python_reads_python_literals(tokenizer, size):
+    """hermes_parse_python takes Hermes-2-Pro's Python dicts, streamed and whole; hermes_parse does not."""
+    expected = [("get_weather", '{"city": "Paris", "days": null, "metric": true}')]
+    parser, request = _new_parser(tokenizer, name="hermes_parse_python")
+    info = parser.extract_tool_calls(HERMES_2_PRO, request)
+    assert [(c.function.name, c.function.arguments) for c in info.tool_calls] == expected
+    parser, request = _new_parser(tokenizer, name="hermes_parse_python")
+    assert _accumulate(_stream(parser, request, HERMES_2_PRO, size)) == (None, expected)
+    parser, request = _new_parser(tokenizer)
+    assert parser.extract_tool_calls(HERMES_2_PRO, request).tool_calls == []
