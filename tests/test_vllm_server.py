@@ -111,7 +111,7 @@ class TestOursThroughServer:
 
     def test_plugin_is_active(self, server):
         log = server.log_text()
-        assert "registered vLLM tool parser 'hermes_parse'" in log
+        assert "registered vLLM tool parsers 'hermes_parse' and 'hermes_parse_python'" in log
         assert "'tool_call_parser': 'hermes_parse'" in log
 
     @pytest.mark.parametrize("name", [c.name for c in scripts.CASES])
@@ -252,6 +252,6 @@ class TestGeneralPluginEntryPoint:
             case = scripts.CASES_BY_NAME["content_then_call"]
             result = scripts.run(_client(server), case, encode(case.text), stream=True)
             assert result.message == case.expected
-            assert "registered vLLM tool parser 'hermes_parse'" in server.log_text()
+            assert "registered vLLM tool parsers 'hermes_parse' and 'hermes_parse_python'" in server.log_text()
         finally:
             server.stop()
