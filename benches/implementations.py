@@ -18,8 +18,10 @@ Implementations:
                     re-parse everything after ``<tool_call>`` with
                     partial_json_parser and diff ``json.dumps`` of the arguments
                     against what was already sent.  Quadratic in the call's size.
-* ``vllm-hermes``   SLOT: vLLM's built-in Hermes2ProToolParser
-* ``ours-vllm``     SLOT: our vLLM plugin
+* ``vllm-hermes``   vLLM's built-in ``hermes`` parser (Hermes2ProToolParser), fed
+                    vLLM's growing previous/current text; quadratic
+* ``ours-vllm``     our vLLM plugin (``hermes_parse``), fed the delta text alone
+                    (both skipped when vLLM or the Qwen3 tokenizer is missing)
 """
 
 from __future__ import annotations
@@ -348,37 +350,48 @@ class Reparse(Implementation):
 
 
 # ---------------------------------------------------------------------------
-# SLOTS for vLLM.  Fill these in when vLLM can be imported: ``new()`` must return
-# an object with feed()/close() giving OpenAI delta dicts (wrap the parser's
-# extract_tool_calls_streaming(previous_text, current_text, delta_text, ...) and
-# turn each DeltaMessage into a dict with .model_dump(exclude_none=True)).
+# vLLM's tool parsers, called as vLLM's serving layer calls them (the driving
+# code is in vllm_impl.py, shared with test_bench_vllm.py; imported only when
+# one of these runs, so a python without vLLM still imports this module).
 
 
-def _vllm_unavailable() -> Optional[str]:
-    try:
-        import vllm  # noqa: F401
-    except Exception:
-        return "vLLM not importable"
-    return None
+class VllmParser(Implementation):
+    """A vLLM ToolParser behind the streamer interface (vllm_impl.VllmStreamer)."""
 
-
-class VllmHermes(Implementation):
-    """SLOT: vLLM's built-in hermes tool parser (Hermes2ProToolParser)."""
-
-    name = "vllm-hermes"
-    quadratic = True
+    def __init__(self, name: str, key: str, texts: bool, quadratic: bool):
+        self.name = name
+        self.key = key  # vllm_impl.parser_classes() key
+        self.texts = texts
+        self.quadratic = quadratic
+        self._reason: Optional[str] = None
+        self._checked = False
 
     def unavailable(self) -> Optional[str]:
-        return _vllm_unavailable() or "vllm-hermes slot not filled in yet"
+        if not self._checked:
+            import vllm_impl
+
+            self._reason = vllm_impl.unavailable()
+            self._checked = True
+        return self._reason
+
+    def new(self):
+        import vllm_impl
+
+        return vllm_impl.VllmStreamer(vllm_impl.parser_classes()[self.key], texts=self.texts)
 
 
-class OursVllmPlugin(Implementation):
-    """SLOT: our vLLM tool-parser plugin, wrapping hermes_parse."""
+def VllmHermes() -> VllmParser:
+    """vLLM's built-in hermes tool parser (Hermes2ProToolParser): re-parses the
+    text after ``<tool_call>`` on every delta, so it gets vLLM's growing
+    ``current_text`` and is quadratic, like the reparse baseline."""
+    return VllmParser("vllm-hermes", "builtin", texts=True, quadratic=True)
 
-    name = "ours-vllm"
 
-    def unavailable(self) -> Optional[str]:
-        return _vllm_unavailable() or "ours-vllm slot not filled in yet"
+def OursVllmPlugin() -> VllmParser:
+    """Our vLLM tool-parser plugin (hermes_parse.vllm_plugin).  It reads only
+    ``delta_text``, so it gets "" for previous/current text: timed alone, not
+    with vLLM's copy of the whole output (test_bench_vllm's "isolated")."""
+    return VllmParser("ours-vllm", "ours", texts=False, quadratic=False)
 
 
 IMPLEMENTATIONS = {

@@ -38,58 +38,19 @@ pytest.importorskip("vllm", reason="vLLM is not installed here: run with the pyt
 
 from workloads import get_deltas, get_workload  # noqa: E402
 
+import vllm_impl  # noqa: E402
+from vllm_impl import IM_END, accumulate as _accumulate  # noqa: E402,F401
+
 ROUNDS = int(os.environ.get("HERMES_BENCH_VLLM_ROUNDS", "5"))
-IM_END = 151645
 SIZES = ("write_file_1k", "write_file_160k")
 _FIGURES: dict = {}
 
 
 def _tokenizer():
-    from transformers import AutoTokenizer
-
-    from workloads import REPO_ROOT
-
-    for path in (REPO_ROOT.parent / "shared" / "tokenizers" / "qwen3", "/work/shared/tokenizers/qwen3"):
-        if os.path.isfile(os.path.join(str(path), "tokenizer.json")):
-            return AutoTokenizer.from_pretrained(str(path))
-    pytest.skip("no Qwen3 tokenizer in ../shared/tokenizers/qwen3")
-
-
-def _parser_classes():
-    from vllm.tool_parsers import ToolParserManager
-
-    import hermes_parse.vllm_plugin  # noqa: F401  (registers hermes_parse)
-
-    return {"ours": ToolParserManager.get_tool_parser("hermes_parse"),
-            "builtin": ToolParserManager.get_tool_parser("hermes")}
-
-
-def _request():
-    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
-
-    return ChatCompletionRequest(
-        model="m", messages=[{"role": "user", "content": "write it"}],
-        tools=[{"type": "function", "function": {"name": "write_file", "parameters": {"type": "object"}}}],
-    )
-
-
-def _accumulate(messages):
-    content, calls = [], {}
-    for m in messages:
-        if m.content:
-            content.append(m.content)
-        for tc in m.tool_calls or ():
-            entry = calls.setdefault(tc.index, ["", []])
-            function = tc.function
-            if isinstance(function, dict):
-                name, arguments = function.get("name"), function.get("arguments")
-            else:
-                name, arguments = (function.name, function.arguments) if function else (None, None)
-            if name:
-                entry[0] = name
-            if arguments:
-                entry[1].append(arguments)
-    return "".join(content) or None, [(name, "".join(parts)) for name, parts in (calls[i] for i in sorted(calls))]
+    tokenizer = vllm_impl.tokenizer()
+    if tokenizer is None:
+        pytest.skip("no Qwen3 tokenizer in ../shared/tokenizers/qwen3")
+    return tokenizer
 
 
 def _one_round(cls, tokenizer, request, deltas, keep, isolated=False):
@@ -115,7 +76,7 @@ def _one_round(cls, tokenizer, request, deltas, keep, isolated=False):
 
 @pytest.fixture(scope="module")
 def setup():
-    return _tokenizer(), _request(), _parser_classes()
+    return _tokenizer(), vllm_impl.request(), vllm_impl.parser_classes()
 
 
 @pytest.mark.parametrize("size", SIZES)
