@@ -59,6 +59,17 @@ def run_stream(backend, chunks: Iterable[str], **options):
     return deltas, list(parser.problems), outputs
 
 
+def stream_in_steps(backend, text: str, step: int, **options) -> Message:
+    """Feed ``text`` ``step`` characters at a time (deterministic ids); return what a
+    client accumulates, problems included."""
+    parser = backend.StreamParser(call_id=sequential_ids(), **options)
+    deltas: list = []
+    for start in range(0, len(text), step):
+        deltas += parser.feed(text[start : start + step])
+    deltas += parser.close()
+    return Message.from_deltas(deltas, parser.problems)
+
+
 def check_deltas(deltas: Sequence[dict], validate_openai: bool = False) -> None:
     """Assert every delta has the documented OpenAI ``choices[0].delta`` shape.
 

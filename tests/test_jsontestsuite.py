@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from hermes_parse import Message, sequential_ids
+from hermes_parse import sequential_ids
 
-from helpers import shared_dir
+from helpers import shared_dir, stream_in_steps
 
 SUITE = shared_dir("jsontestsuite")
 FILES = sorted(p.name for p in SUITE.glob("*.json")) if SUITE else []
@@ -33,20 +33,10 @@ def files(prefix):
     return [name for name in FILES if name.startswith(prefix)]
 
 
-def stream(backend, text, step, **options):
-    """Accumulate the deltas of ``text`` fed ``step`` characters at a time."""
-    parser = backend.StreamParser(call_id=sequential_ids(), **options)
-    deltas = []
-    for start in range(0, len(text), step):
-        deltas += parser.feed(text[start : start + step])
-    deltas += parser.close()
-    return Message.from_deltas(deltas, parser.problems)
-
-
 def parse_both_ways(backend, text, **options):
     """Parse whole and in small chunks; they must agree."""
     whole = backend.parse(text, call_id=sequential_ids(), **options)
-    assert stream(backend, text, 1 if len(text) < 2000 else 997, **options) == whole
+    assert stream_in_steps(backend, text, 1 if len(text) < 2000 else 997, **options) == whole
     return whole
 
 

@@ -8,17 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hermes_parse import Message, sequential_ids
+from hermes_parse import sequential_ids
 
-
-def stream(backend, text, step, **options):
-    """Accumulate the deltas of ``text`` fed ``step`` characters at a time."""
-    parser = backend.StreamParser(call_id=sequential_ids(), **options)
-    deltas = []
-    for start in range(0, len(text), step):
-        deltas += parser.feed(text[start : start + step])
-    deltas += parser.close()
-    return Message.from_deltas(deltas, parser.problems)
+from helpers import stream_in_steps
 
 
 def check(backend, body, **options):
@@ -26,8 +18,8 @@ def check(backend, body, **options):
     options.setdefault("python_literals", True)
     text = "<tool_call>\n" + body + "\n</tool_call>"
     whole = backend.parse(text, call_id=sequential_ids(), **options)
-    assert stream(backend, text, 1, **options) == whole
-    assert stream(backend, text, 3, **options) == whole
+    assert stream_in_steps(backend, text, 1, **options) == whole
+    assert stream_in_steps(backend, text, 3, **options) == whole
     return whole
 
 
@@ -149,7 +141,7 @@ def test_repr_round_trip(backend, name, args, order, step):
         (name, json.dumps(args, ensure_ascii=False))
     ]
     assert whole.problems == []
-    assert stream(backend, text, step, python_literals=True) == whole
+    assert stream_in_steps(backend, text, step, python_literals=True) == whole
 
 
 def test_json_still_parses_the_same_with_the_option(backend):
