@@ -27,7 +27,27 @@ class ClosedError(ValueError):
     """``feed()`` was called after ``close()``: the stream has ended."""
 
 
-class Problem:
+class _Frozen:
+    """Immutable, compared and hashed by ``_key()``."""
+
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _key(self) -> tuple:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+
+class Problem(_Frozen):
     """A defect found in the model's output.
 
     ``kind`` is one of the documented kinds (README, "Behaviour on bad input"):
@@ -55,19 +75,8 @@ class Problem:
         object.__setattr__(self, "index", index)
         object.__setattr__(self, "detail", detail)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
     def _key(self) -> tuple:
         return (self.kind, self.offset, self.length, self.index, self.detail)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Problem:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[union-attr]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def __repr__(self) -> str:
         return (
@@ -86,7 +95,7 @@ class Problem:
         }
 
 
-class ToolCall:
+class ToolCall(_Frozen):
     """One tool call: ``arguments`` is a JSON string, as in OpenAI's API."""
 
     __slots__ = ("index", "id", "name", "arguments")
@@ -102,19 +111,8 @@ class ToolCall:
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "arguments", arguments)
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{type(self).__name__} is immutable")
-
     def _key(self) -> tuple:
         return (self.index, self.id, self.name, self.arguments)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not ToolCall:
-            return NotImplemented
-        return self._key() == other._key()  # type: ignore[union-attr]
-
-    def __hash__(self) -> int:
-        return hash(self._key())
 
     def __repr__(self) -> str:
         return (
