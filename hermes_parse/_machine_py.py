@@ -750,7 +750,7 @@ def named_character(name):
     """The code point of a ``\\N{NAME}`` escape, or -1."""
     try:
         return ord(unicodedata.lookup(name))
-    except KeyError:
+    except (KeyError, ValueError):  # unknown; or not encodable (a lone surrogate)
         return -1
 
 

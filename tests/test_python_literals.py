@@ -97,6 +97,14 @@ def test_arguments_as_a_string_holding_a_literal(backend):
     assert check(backend, body).tool_calls[0].arguments == '{"a": null}'
 
 
+@pytest.mark.parametrize("name", ["NOT A NAME", "\ud800", "x" * 200])
+def test_unknown_character_names_are_invalid(backend, name):
+    """\\N{...} with an unknown, unencodable or overlong name is invalid (found by atheris)."""
+    message = check(backend, "{'name': 'f', 'arguments': {'a': '\\N{%s}'}}" % name)
+    assert [c.name for c in message.tool_calls] == ["f"]
+    assert [p.kind for p in message.problems] == ["invalid_json"]
+
+
 @pytest.mark.parametrize(
     "value", ["(1, 2)", "{1, 2}", "b'x'", "f(1)", "1 + 2", "1j", "'a' 'b'", "u'x'", "'''x'''", "--1"]
 )
