@@ -1,0 +1,518 @@
+"""Coverage-guided fuzzing of the state machine (atheris / libFuzzer).
+
+One input is a few header bytes and a text::
+
+    byte 0      option flags (see FLAG_*)
+    byte 1      max_buffer when FLAG_SMALL_BUFFER is set: 1 + byte % 64
+    byte 2      number of cut points, byte % 17
+    2 bytes     per cut point, big-endian, taken modulo len(text) + 1
+    the rest    the model's output, UTF-8 (invalid bytes and encoded
+                surrogates become lone surrogates)
+
+For each input the Cython twin parses the text whole and streams it in the
+drawn chunks, and the harness checks:
+
+* the deltas accumulate (``Message.from_deltas``, deterministic ids from
+  ``hermes_parse.sequential_ids()``) to exactly what ``parse`` returns,
+  problems included; so each call's fragments concatenate to its arguments;
+* every delta has the documented OpenAI shape (a call's id, type and name
+  once, first; indices 0, 1, 2... in order; no empty fragment);
+* every problem has a documented kind and a span inside the text;
+* a call without problems has complete arguments: a JSON object, and in
+  ``arguments="json"`` mode exactly ``json.dumps(json.loads(args),
+  ensure_ascii=False)`` (save for README's documented departures);
+* misuse raises what README says (``ClosedError`` after ``close()``,
+  ``TypeError`` for bytes, ``ValueError`` for a bad option) and nothing
+  else raises at all;
+* on one input in ``--twin-every`` (chosen by a hash of the input, so a
+  finding reproduces), the pure-Python twin gives the same ``parse`` and the
+  same deltas, feed by feed and delta by delta.
+
+Which Cython twin: ``$HERMES_FUZZ_EXT`` names the build of
+``fuzz/build_fuzz_extension.sh`` (coverage counters, ASan), loaded under the
+name ``hermes_parse._machine_c`` without ever importing the normal in-place
+build.  Without it the normal build is fuzzed and the coverage that guides
+libFuzzer comes from the pure-Python twin, instrumented by atheris (then run on
+every input).  ``fuzz/run_fuzz.sh`` sets all this up.
+
+Run ``python fuzz/atheris_harness.py --explain FILE`` to decode an input
+(options, chunks) and check it once, with a full traceback, outside libFuzzer.
+Other arguments go to libFuzzer.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import importlib.util
+import json
+import math
+import os
+import sys
+import zlib
+
+FLAG_RAW = 0x01  # arguments="raw"
+FLAG_PYTHON = 0x02  # python_literals=True
+FLAG_SMALL_BUFFER = 0x04  # max_buffer = 1 + byte1 % 64 (byte1 == 255: 0, a ValueError)
+FLAG_TOOLS = 0x08  # tools=[get_weather, search]
+FLAG_UNKNOWN_CONTENT = 0x10  # unknown_tool="content"
+FLAG_EACH_CHAR = 0x20  # feed one character at a time (the cut points are ignored)
+FLAG_EMPTY_FEEDS = 0x40  # feed("") before each chunk
+FLAG_STR_SUBCLASS = 0x80  # the text and the chunks are a str subclass
+
+HEADER = 3
+MAX_CUTS = 16
+TOOLS = [
+    {"type": "function", "function": {"name": "get_weather", "parameters": {}}},
+    {"type": "function", "function": {"name": "search", "parameters": {}}},
+]
+PROBLEM_KINDS = frozenset(
+    (
+        "not_a_call",
+        "invalid_json",
+        "invalid_arguments",
+        "duplicate_key",
+        "trailing_text",
+        "truncated",
+        "unknown_tool",
+    )
+)
+
+
+class InvariantViolation(AssertionError):
+    """A promise of README broken by one input."""
+
+
+# Findings reported and not fixed yet (see fuzz/README.md, "Findings").  With
+# --ignore-known an input that hits one of them is passed over, so that a long
+# run can look for others; by default they are findings like any other.
+KNOWN = {
+    # Reported, not yet fixed findings: name -> a test of the exception.  Empty:
+    # "named-escape-surrogate" (\N{<lone surrogate>} raised UnicodeEncodeError)
+    # and "raw-truncated-float" are fixed; fuzz/findings/ keeps their inputs.
+}
+
+
+def known_finding(exc):
+    """The name of the known finding ``exc`` is, or None."""
+    for name, matches in KNOWN.items():
+        if matches(exc):
+            return name
+    return None
+
+
+class Text(str):
+    """A str subclass: feed() and parse() must take it as the str it is."""
+
+
+# ---------------------------------------------------------------------------
+# Loading the twins
+
+
+def _load_twins():
+    """Return (cython_twin, python_twin, description); instrument Python if needed."""
+    ext = os.environ.get("HERMES_FUZZ_EXT")
+    if ext:
+        # Keep the normal in-place build out of this process: the package
+        # then imports only its Python twin, and the fuzz build is loaded
+        # under the same module name from fuzz/build/.
+        os.environ["HERMES_PARSE_NO_EXTENSIONS"] = "1"
+        import hermes_parse  # noqa: F401  (the package the module's relative imports need)
+        import hermes_parse._machine_py as python_twin
+
+        spec = importlib.util.spec_from_file_location("hermes_parse._machine_c", ext)
+        if spec is None:
+            sys.exit(f"atheris_harness: cannot load {ext}")
+        cython_twin = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(cython_twin)
+        mode = os.environ.get("HERMES_FUZZ_MODE", "?")
+        return cython_twin, python_twin, f"fuzz build ({mode}) {ext}"
+    # Fallback: the normal build, Python-level coverage from the Python twin.
+    import atheris
+
+    os.environ.pop("HERMES_PARSE_NO_EXTENSIONS", None)
+    import hermes_parse  # noqa: F401
+
+    if "hermes_parse._machine_py" in sys.modules:
+        sys.exit("atheris_harness: hermes_parse._machine_py was imported before instrumentation")
+    with atheris.instrument_imports(include=["hermes_parse._machine_py"]):
+        import hermes_parse._machine_py as python_twin
+    import hermes_parse._machine_c as cython_twin
+
+    if not cython_twin.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        print(
+            "atheris_harness: the Cython twin is not built; fuzzing the Python twin alone",
+            file=sys.stderr,
+        )
+        return python_twin, None, "no Cython build: the Python twin alone (Python coverage)"
+    return cython_twin, python_twin, f"normal build {cython_twin.__file__} (Python-level coverage)"
+
+
+# ---------------------------------------------------------------------------
+# Decoding an input
+
+
+def decode_text(raw):
+    """UTF-8 to str; encoded surrogates or invalid bytes become lone surrogates."""
+    try:
+        return raw.decode("utf-8", "surrogatepass")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "surrogateescape")
+
+
+def decode_input(data, fdp_class):
+    """Return (options, chunks, text, flags) for one fuzzer input."""
+    fdp = fdp_class(data)
+    head = fdp.ConsumeBytes(HEADER).ljust(HEADER, b"\0")
+    flags, buffer_byte, cut_byte = head[0], head[1], head[2]
+    count = cut_byte % (MAX_CUTS + 1)
+    raw_cuts = fdp.ConsumeBytes(2 * count)
+    text = decode_text(fdp.ConsumeBytes(fdp.remaining_bytes()))
+
+    options = {"arguments": "raw" if flags & FLAG_RAW else "json"}
+    if flags & FLAG_PYTHON:
+        options["python_literals"] = True
+    if flags & FLAG_SMALL_BUFFER:
+        options["max_buffer"] = 0 if buffer_byte == 255 else 1 + buffer_byte % 64
+    if flags & FLAG_TOOLS:
+        options["tools"] = TOOLS
+    if flags & FLAG_UNKNOWN_CONTENT:
+        options["unknown_tool"] = "content"
+
+    size = len(text)
+    if flags & FLAG_EACH_CHAR:
+        chunks = list(text)
+    else:
+        cuts = sorted(
+            {int.from_bytes(raw_cuts[k : k + 2], "big") % (size + 1) for k in range(0, len(raw_cuts) - 1, 2)}
+        )
+        chunks, start = [], 0
+        for cut in cuts:
+            if 0 < cut < size and cut > start:
+                chunks.append(text[start:cut])
+                start = cut
+        chunks.append(text[start:])
+    if flags & FLAG_STR_SUBCLASS:
+        text = Text(text)
+        chunks = [Text(chunk) for chunk in chunks]
+    if flags & FLAG_EMPTY_FEEDS:
+        chunks = [piece for chunk in chunks for piece in ("", chunk)]
+    return options, chunks, text, flags
+
+
+# ---------------------------------------------------------------------------
+# The checks
+
+
+def fail(message, **context):
+    details = "".join(f"\n  {key}: {_short(value)}" for key, value in context.items())
+    raise InvariantViolation(message + details)
+
+
+def _short(value, limit=2000):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} characters)"
+
+
+def stream(twin, chunks, options, closed_error):
+    """Feed the chunks, close; return (per-feed outputs, problems).  Checks misuse."""
+    parser = twin.StreamParser(**options)
+    outputs = []
+    for chunk in chunks:
+        out = parser.feed(chunk)
+        if type(out) is not list:
+            fail("feed() did not return a list", got=out)
+        outputs.append(out)
+    out = parser.close()
+    if type(out) is not list:
+        fail("close() did not return a list", got=out)
+    outputs.append(out)
+    if parser.close() != []:
+        fail("a second close() did not return []")
+    try:
+        parser.feed("x")
+    except closed_error:
+        pass
+    else:
+        fail("feed() after close() did not raise ClosedError")
+    try:
+        parser.feed(b"x")
+    except TypeError:
+        pass
+    else:
+        fail("feed(bytes) did not raise TypeError")
+    return outputs, list(parser.problems)
+
+
+def check_deltas(deltas):
+    """Every delta has the documented shape of an OpenAI ``choices[0].delta``."""
+    seen = 0
+    for delta in deltas:
+        if type(delta) is not dict or len(delta) != 1:
+            fail("a delta is not a dict with one key", delta=delta)
+        if "content" in delta:
+            if type(delta["content"]) is not str or not delta["content"]:
+                fail("a content delta is not a non-empty str", delta=delta)
+            continue
+        entries = delta.get("tool_calls")
+        if type(entries) is not list or not entries:
+            fail("a delta is neither content nor tool_calls", delta=delta)
+        for entry in entries:
+            index = entry.get("index")
+            function = entry.get("function")
+            if type(index) is not int or type(function) is not dict:
+                fail("a tool_calls entry lacks index or function", delta=delta)
+            if index == seen:  # a new call: id, type and name, once, first
+                seen += 1
+                if (
+                    set(entry) != {"index", "id", "type", "function"}
+                    or type(entry["id"]) is not str
+                    or not entry["id"]
+                    or entry["type"] != "function"
+                    or set(function) != {"name", "arguments"}
+                    or type(function["name"]) is not str
+                    or not function["name"]
+                    or function["arguments"] != ""
+                ):
+                    fail("a call's first delta is malformed", delta=delta)
+            elif index == seen - 1:  # more arguments of the newest call
+                if (
+                    set(entry) != {"index", "function"}
+                    or set(function) != {"arguments"}
+                    or type(function["arguments"]) is not str
+                    or not function["arguments"]
+                ):
+                    fail("an arguments delta is malformed", delta=delta)
+            else:
+                fail("a call index out of order", delta=delta, calls_so_far=seen)
+
+
+def check_problems(message, size):
+    calls = len(message.tool_calls)
+    for problem in message.problems:
+        if problem.kind not in PROBLEM_KINDS:
+            fail("an undocumented problem kind", problem=problem)
+        if not (0 <= problem.offset and 0 <= problem.length and problem.offset + problem.length <= size):
+            fail("a problem's span is outside the text", problem=problem, text_length=size)
+        if problem.index is not None and not (0 <= problem.index < calls):
+            fail("a problem names a call that does not exist", problem=problem, calls=calls)
+        if type(problem.detail) is not str:
+            fail("a problem's detail is not a str", problem=problem)
+
+
+class _Departure(Exception):
+    """The arguments hit one of README's documented departures from json.dumps."""
+
+
+def _pairs(pairs):
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _Departure("duplicate keys are all kept")
+    return dict(pairs)
+
+
+def _plain(value):
+    """Raise _Departure where json.dumps cannot give back the arguments' text."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if any("\ud800" <= c <= "\udfff" for c in item):
+                raise _Departure("a lone surrogate stays an escape")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise _Departure("a number too large for a double is kept as written")
+
+
+def check_arguments(message, options):
+    """A call without problems has complete arguments, normalised in json mode."""
+    if options.get("python_literals") and options["arguments"] == "raw":
+        return  # the model's Python text
+    flawed = {problem.index for problem in message.problems}
+    for call in message.tool_calls:
+        if call.index in flawed:
+            continue
+        try:
+            value = json.loads(call.arguments, object_pairs_hook=_pairs)
+            if not isinstance(value, dict):
+                fail("a call's arguments are not a JSON object", call=call)
+            if options["arguments"] == "json":
+                _plain(value)
+                if json.dumps(value, ensure_ascii=False) != call.arguments:
+                    fail(
+                        "json-mode arguments differ from json.dumps(json.loads(arguments))",
+                        call=call,
+                        dumps=json.dumps(value, ensure_ascii=False),
+                    )
+        except (_Departure, RecursionError):
+            continue
+        except ValueError as exc:
+            if "digits" in str(exc):  # integers longer than sys.get_int_max_str_digits()
+                continue
+            fail(f"a call without problems has arguments that are not JSON ({exc})", call=call)
+
+
+class Harness:
+    def __init__(self, cython_twin, python_twin, twin_every, ignore_known=False):
+        from hermes_parse import ClosedError, Message, sequential_ids
+        import atheris
+
+        self.c = cython_twin
+        self.py = python_twin
+        self.twin_every = twin_every
+        self.Message = Message
+        self.ClosedError = ClosedError
+        self.ids = sequential_ids()
+        self.fdp = atheris.FuzzedDataProvider
+        self.twin_checks = 0
+        self.ignore_known = ignore_known
+        self.known_hits = {}
+
+    def __call__(self, data):
+        if not self.ignore_known:
+            return self.test_one_input(data)
+        try:
+            return self.test_one_input(data)
+        except Exception as exc:
+            name = known_finding(exc)
+            if name is None:
+                raise
+            self.known_hits[name] = self.known_hits.get(name, 0) + 1
+            if self.known_hits[name] == 1:
+                print(f"atheris_harness: known finding {name} hit (ignored)", file=sys.stderr, flush=True)
+
+    def check_bad_option(self, twin, options, text):
+        try:
+            twin.parse(text, **options)
+        except ValueError:
+            pass
+        else:
+            fail("parse() took max_buffer=0")
+        try:
+            twin.StreamParser(**options)
+        except ValueError:
+            pass
+        else:
+            fail("StreamParser() took max_buffer=0")
+
+    def test_one_input(self, data):
+        options, chunks, text, flags = decode_input(data, self.fdp)
+        options["call_id"] = self.ids
+        twin_check = self.py is not None and (
+            self.twin_every <= 1 or zlib.crc32(data) % self.twin_every == 0
+        )
+        if options.get("max_buffer") == 0:
+            self.check_bad_option(self.c, options, text)
+            if twin_check:
+                self.check_bad_option(self.py, options, text)
+            return
+
+        message = self.c.parse(text, **options)
+        if type(message) is not self.Message:
+            fail("parse() did not return a Message", got=message)
+        outputs, problems = stream(self.c, chunks, options, self.ClosedError)
+        deltas = [delta for out in outputs for delta in out]
+        check_deltas(deltas)
+        streamed = self.Message.from_deltas(deltas, problems)
+        if streamed != message:
+            fail(
+                "the stream does not accumulate to parse()",
+                options=options,
+                chunks=chunks,
+                parse=message,
+                stream=streamed,
+            )
+        check_problems(message, len(text))
+        check_arguments(message, options)
+
+        if twin_check:
+            self.twin_checks += 1
+            py_message = self.py.parse(text, **options)
+            if py_message != message:
+                fail("the twins' parse() differ", options=options, cython=message, python=py_message)
+            py_outputs, py_problems = stream(self.py, chunks, options, self.ClosedError)
+            if py_outputs != outputs:
+                for number, (ours, theirs) in enumerate(zip(outputs, py_outputs)):
+                    if ours != theirs:
+                        fail(
+                            "the twins' deltas differ",
+                            options=options,
+                            chunks=chunks,
+                            feed=number,
+                            cython=ours,
+                            python=theirs,
+                        )
+                fail("the twins' deltas differ in number", cython=outputs, python=py_outputs)
+            if py_problems != problems:
+                fail("the twins' problems differ", cython=problems, python=py_problems)
+
+
+# ---------------------------------------------------------------------------
+
+
+def _take_option(argv, name, default):
+    """Remove ``--name=value`` from argv (libFuzzer gets the rest)."""
+    value = default
+    for arg in list(argv):
+        if arg.startswith(f"--{name}="):
+            value = arg.split("=", 1)[1]
+            argv.remove(arg)
+    return value
+
+
+def explain(path, harness):
+    """Decode one input, print it, check it with a full traceback."""
+    import traceback
+
+    data = open(path, "rb").read()
+    options, chunks, text, flags = decode_input(data, harness.fdp)
+    print(f"input: {path} ({len(data)} bytes)")
+    print(f"flags: {flags:#04x}  options: {options}")
+    print(f"text ({len(text)} characters): {text!r}")
+    print(f"chunks ({len(chunks)}): {_short(chunks)}")
+    harness.twin_every = 1
+    try:
+        harness.test_one_input(data)
+    except Exception:
+        traceback.print_exc()
+        return 1
+    print("all invariants hold")
+    return 0
+
+
+def main():
+    argv = list(sys.argv)
+    explain_path = _take_option(argv, "explain", None)
+    if "--explain" in argv:  # --explain FILE
+        at = argv.index("--explain")
+        explain_path = argv[at + 1]
+        del argv[at : at + 2]
+    twin_every_default = "4" if os.environ.get("HERMES_FUZZ_EXT") else "1"
+    twin_every = int(_take_option(argv, "twin-every", os.environ.get("HERMES_FUZZ_TWIN_EVERY", twin_every_default)))
+    ignore_known = "--ignore-known" in argv or os.environ.get("HERMES_FUZZ_IGNORE_KNOWN") == "1"
+    if "--ignore-known" in argv:
+        argv.remove("--ignore-known")
+
+    import atheris
+
+    cython_twin, python_twin, description = _load_twins()
+    if not os.environ.get("HERMES_FUZZ_EXT") and python_twin is not None:
+        twin_every = 1  # the Python twin is where the coverage comes from
+    harness = Harness(cython_twin, python_twin, twin_every, ignore_known)
+    print(
+        f"atheris_harness: {description}; Python twin checked on 1 input in {twin_every}"
+        + ("; known findings ignored: " + ", ".join(KNOWN) if ignore_known else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    if explain_path:
+        sys.exit(explain(explain_path, harness))
+    atheris.Setup(argv, harness.__call__)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Write the seed corpus of fuzz/atheris_harness.py into fuzz/corpus/.
+
+    python fuzz/make_corpus.py [--jsontestsuite DIR]
+
+Each seed is a header (option flags, max_buffer, cut points; see the
+harness's docstring) and a text: realistic Hermes outputs (Qwen, Hermes-2-Pro,
+Hermes-3 styles), damaged ones, and argument values taken from JSONTestSuite
+(``../shared/jsontestsuite`` by default; skipped when absent).  The output is
+deterministic: running it again rewrites the same files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import random
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+CORPUS = HERE / "corpus"
+
+RAW, PYTHON, SMALL, TOOLS, UNKNOWN_CONTENT, EACH_CHAR, EMPTY_FEEDS, SUBCLASS = (
+    0x01,
+    0x02,
+    0x04,
+    0x08,
+    0x10,
+    0x20,
+    0x40,
+    0x80,
+)
+
+
+def seed(text, flags=0, buffer=0, cuts=()):
+    """The bytes of one input: header, cut points, UTF-8 text (surrogates passed)."""
+    body = text.encode("utf-8", "surrogatepass")
+    cuts = list(cuts)[:16]
+    header = bytes([flags, buffer, len(cuts)]) + b"".join(c.to_bytes(2, "big") for c in cuts)
+    return header + body
+
+
+def call(name, args, style="compact"):
+    if style == "pretty":
+        return '<tool_call>\n{\n  "name": "%s",\n  "arguments": %s\n}\n</tool_call>' % (name, args)
+    return '<tool_call>\n{"name": "%s", "arguments": %s}\n</tool_call>' % (name, args)
+
+
+REALISTIC = [
+    # Qwen2.5 / Qwen3 (vLLM, Ollama) style
+    ("qwen-one-call", "I'll check the current weather in Beijing for you.\n\n"
+     + call("get_weather", '{"city": "Beijing", "unit": "celsius"}')),
+    ("qwen-two-calls", "I'll check the weather in both cities.\n\n"
+     + call("get_weather", '{"city": "Beijing", "unit": "celsius"}') + "\n"
+     + call("get_weather", '{"city": "São Paulo", "unit": "celsius"}')),
+    ("qwen-call-only", call("search", '{"query": "Qwen3 release notes", "max_results": 5}')),
+    ("qwen3-think", "<think>\nThe user wants the weather. I should call get_weather.\n</think>\n\n"
+     + call("get_weather", '{"city": "東京"}')),
+    ("plain-content", "The capital of Australia is Canberra, not Sydney. It was chosen as a "
+     "compromise between Sydney and Melbourne in 1908."),
+    ("content-after", call("lookup", '{"id": 42}') + "\n\nLet me know if you need anything else."),
+    ("pretty-args", call("send_email", '{\n    "to": ["a@example.com", "b@example.org"],\n'
+     '    "subject": "Re: \\"Q3\\" numbers",\n    "body": "Hi,\\n\\nsee attached.\\n\\t— B",\n'
+     '    "cc": null,\n    "urgent": false\n  }', "pretty")),
+    ("keys-reversed", '<tool_call>\n{"arguments": {"code": "print(1+1)", "name": "inner"}, '
+     '"name": "run_python"}\n</tool_call>'),
+    ("parameters-alias", '<tool_call>{"name": "search", "parameters": {"q": "x"}}</tool_call>'),
+    ("string-args", '<tool_call>\n{"name": "get_weather", "arguments": "{\\"city\\": \\"Paris\\", '
+     '\\"days\\": [1, 2.5, -0, 1e3]}"}\n</tool_call>'),
+    ("fenced", "<tool_call>\n```json\n{\"name\": \"search\", \"arguments\": {\"q\": \"fences\"}}\n```\n</tool_call>"),
+    ("no-close-tag", '<tool_call>\n{"name": "a", "arguments": {}}\n<tool_call>\n{"name": "b", '
+     '"arguments": {"k": [true, false, null]}}'),
+    ("tag-in-string", call("run_python", '{"code": "s = \\"<tool_call></tool_call>\\"\\nprint(s)"}')),
+    ("unicode-escapes", call("say", '{"text": "caf\\u00e9 \\ud83d\\ude00 \\u2028 \\/ \\b\\f", '
+     '"emoji": "😀🎉", "cjk": "中文", "rtl": "עברית"}')),
+    ("numbers", call("calc", '{"a": 0, "b": -0, "c": 1.5e3, "d": 1E-7, "e": 12345678901234567890, '
+     '"f": -0.0, "g": 1e999, "h": 2.50}')),
+    ("nested", call("plan", '{"steps": [{"do": "a", "with": [[1], [2, [3, {"x": {}}]]]}, []], '
+     '"meta": {"": ""}}')),
+    ("null-args", '<tool_call>{"name": "ping", "arguments": null}</tool_call>'),
+    ("empty-args", '<tool_call>{"name": "ping", "arguments": ""}</tool_call><tool_call>{"name": "pong"}</tool_call>'),
+    ("extra-keys", '<tool_call>{"type": "function", "id": "x", "name": "f", "arguments": {"a": 1}, '
+     '"extra": [1, {"name": "g"}]}</tool_call>'),
+    ("hermes2pro-python", "<tool_call>\n{'arguments': {'symbol': 'TSLA', 'period': None, 'adjusted': "
+     "True, 'n': 0x1F, 'r': 1_000.5, 'l': [1, 2,], 's': 'it\\'s \\x41\\101\\N{BULLET}'}, "
+     "'name': 'get_stock_fundamentals'}\n</tool_call>"),
+    ("hermes3-multi", "<tool_call>\n{\"arguments\": {\"location\": \"San Francisco, CA\"}, "
+     "\"name\": \"get_current_weather\"}\n</tool_call>\n<tool_call>\n{\"arguments\": "
+     "{\"location\": \"Tokyo\"}, \"name\": \"get_current_weather\"}\n</tool_call>"),
+    ("whitespace-around", "  \n\t<tool_call>  \r\n {\"name\" : \"f\" , \"arguments\" : { } }  \n</tool_call>  \n  "),
+    ("crlf-bom", "\ufeffSure.\r\n<tool_call>\r\n{\"name\": \"f\", \"arguments\": {\"a\": \"b\"}}\r\n</tool_call>\r\n"),
+    ("near-tags", "a <toolbox> b <tool_calls> c <tool_ d </tool_call> e <tool_call"),
+]
+
+# Deliberately broken outputs (README's bad-input table).
+DAMAGED = [
+    ("truncated-args", '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Reykjav'),
+    ("truncated-name", '<tool_call>\n{"name": "get_wea'),
+    ("invalid-after-name", '<tool_call>\n{"name": "search_web", "arguments": {"query": "x", "max_results": 3,}}\n</tool_call>'),
+    ("not-a-call", "Here it is: <tool_call>get_weather(city='Paris')</tool_call> done"),
+    ("no-name", '<tool_call>{"arguments": {"a": 1}}</tool_call>'),
+    ("args-first-long", '<tool_call>{"arguments": {"blob": "' + "x" * 300 + '"}, "name": "f"}</tool_call>'),
+    ("args-number", '<tool_call>{"name": "f", "arguments": 42}</tool_call>'),
+    ("args-string-not-object", '<tool_call>{"name": "f", "arguments": "[1, 2"}</tool_call>'),
+    ("duplicate-keys", '<tool_call>{"name": "f", "arguments": {"a": 1, "a": 2}, "name": "g", "arguments": {}}</tool_call>'),
+    ("trailing-text", '<tool_call>{"name": "f", "arguments": {"a": 1}}}\n</tool_call>after'),
+    ("lone-surrogates", '<tool_call>{"name": "f", "arguments": {"s": "\\ud800 \\udc00x \\ud83d"}}</tool_call>'),
+    ("raw-lone-surrogate", '<tool_call>{"name": "f\udcff", "arguments": {"s": "\ud800"}}</tool_call>'),
+    ("bad-escapes", '<tool_call>{"name": "f", "arguments": {"s": "\\x41"}}</tool_call><tool_call>{"name": "g", "arguments": {"s": "\\u12"}}</tool_call>'),
+    ("bad-numbers", '<tool_call>{"name": "f", "arguments": {"a": 01}}</tool_call><tool_call>{"name": "g", "arguments": {"a": -}}</tool_call>'
+     '<tool_call>{"name": "h", "arguments": {"a": NaN}}</tool_call>'),
+    ("control-chars", '<tool_call>{"name": "f", "arguments": {"s": "a\x00b\nc"}}</tool_call>\x00\x01\x7f'),
+    ("unbalanced", '<tool_call>{"name": "f", "arguments": {"a": [1, {"b": ]}}}</tool_call>'),
+    ("tag-repeat", "<tool_call>" * 20),
+    ("close-tags", "</tool_call></tool_call><tool_call></tool_call>"),
+    ("cut-tag", "text <tool_ca"),
+    ("fence-broken", "<tool_call>\n``json\n{\"name\": \"f\"}\n```</tool_call>"),
+    ("fence-unclosed", "<tool_call>```json\n{\"name\": \"f\", \"arguments\": {}}\n</tool_call>"),
+    ("name-not-string", '<tool_call>{"name": 7, "arguments": {}}</tool_call>'),
+    ("name-empty", '<tool_call>{"name": "", "arguments": {}}</tool_call>'),
+    ("name-escaped", '<tool_call>{"name": "get\\u005fweather", "arguments": {}}</tool_call>'),
+    ("deep-nesting", call("f", '{"a": ' + "[" * 200 + "]" * 200 + "}")),
+    ("deep-unclosed", call("f", '{"a": ' + "{\"b\": " * 100)),
+    ("python-invalid", "<tool_call>{'name': 'f', 'arguments': {'a': (1, 2), 'b': b'x', 'c': 1j}}</tool_call>"),
+    ("python-escapes", "<tool_call>{'name': 'f', 'arguments': {'a': '\\q\\a\\v\\0\\777\\N{NOPE}\\U0001F600'}}</tool_call>"),
+    ("python-numbers", "<tool_call>{'name': 'f', 'arguments': {'a': [0o17, 0b101, +3, 1., .5, 1_000, 0X1f, 1e-3, -0, 1e999, 0x, 1__0, 08],}}</tool_call>"),
+    ("python-strings", "<tool_call>{'name': 'f', 'arguments': {'a': \"it's\", 'b': 'say \"hi\"', 'c': 'tab\there\\\nnext', "
+     "'d': '\\101\\x41\\u00e9\\U0001F600\\N{EM DASH}\\'\\a\\v\\f', 'e': '\\\n', True: 1}}</tool_call>"),
+    ("python-literals-mixed", "<tool_call>{\"name\": 'f', 'parameters': {'t': True, 'f': False, 'n': None, 'l': [None, [True,],],},}</tool_call>"),
+    ("think-unclosed", "<think>\nmaybe <tool_call>{\"name\": \"f\"\n"),
+]
+
+
+def jsontestsuite_seeds(directory, rng):
+    """JSONTestSuite files as an argument value, as the whole arguments, and
+    as an arguments string."""
+    if not directory.is_dir():
+        return []
+    seeds = []
+    files = sorted(p for p in directory.glob("*.json") if p.stat().st_size <= 200)
+    picked = [p for p in files if p.name.startswith("y_")][::5] + [
+        p for p in files if p.name.startswith("n_")
+    ][::5] + [p for p in files if p.name.startswith("i_")][::3]
+    for path in picked:
+        value = path.read_bytes().decode("utf-8", "surrogateescape")
+        stem = path.stem.replace("+", "_")
+        form = rng.randrange(3)
+        if form == 0:
+            text = '<tool_call>{"name": "f", "arguments": {"v": %s}}</tool_call>' % value
+        elif form == 1:
+            text = '<tool_call>{"name": "f", "arguments": %s}</tool_call>' % value
+        else:
+            text = '<tool_call>{"name": "f", "arguments": "%s"}</tool_call>' % (
+                value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            )
+        seeds.append((f"jts-{stem}", text))
+    return seeds
+
+
+def variants(name, text, rng):
+    """The seed as is, and with a few option flags and cut points drawn.  Seeds
+    in Python's style (named python-* or hermes2pro-*) always get python_literals."""
+    base = PYTHON if name.startswith(("python-", "hermes2pro-")) else 0
+    size = len(text)
+    cuts = sorted(rng.sample(range(1, size), min(size - 1, rng.randrange(1, 6)))) if size > 1 else []
+    out = [(name, seed(text, base, 0, cuts))]
+    flags = base | rng.choice([RAW, PYTHON, SMALL, TOOLS | UNKNOWN_CONTENT, EACH_CHAR, EMPTY_FEEDS | SUBCLASS, RAW | PYTHON])
+    out.append((f"{name}-f{flags:02x}", seed(text, flags, rng.randrange(64), cuts[:2])))
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--jsontestsuite",
+        type=Path,
+        default=HERE.parent.parent / "shared" / "jsontestsuite",
+        help="the JSONTestSuite test_parsing directory",
+    )
+    args = parser.parse_args()
+    rng = random.Random(5)
+    seeds = []
+    for name, text in REALISTIC + DAMAGED:
+        seeds.extend(variants(name, text, rng))
+    # Damage some realistic outputs at random: truncate, delete, duplicate, swap.
+    for name, text in REALISTIC[:12]:
+        chars = list(text)
+        kind = rng.randrange(4)
+        at = rng.randrange(len(chars))
+        if kind == 0:
+            chars = chars[:at]
+        elif kind == 1:
+            del chars[at : at + rng.randrange(1, 4)]
+        elif kind == 2:
+            chars[at:at] = chars[at : at + rng.randrange(1, 4)]
+        elif at + 1 < len(chars):
+            chars[at], chars[at + 1] = chars[at + 1], chars[at]
+        seeds.append((f"{name}-damaged{kind}", seed("".join(chars), rng.choice([0, RAW, PYTHON]), 0, [at])))
+    for name, text in jsontestsuite_seeds(args.jsontestsuite, rng):
+        seeds.append((name, seed(text, rng.choice([0, 0, RAW, PYTHON]), 0, [rng.randrange(1, len(text))])))
+    CORPUS.mkdir(exist_ok=True)
+    for old in CORPUS.glob("*"):
+        old.unlink()
+    total = 0
+    for name, data in seeds:
+        digest = hashlib.sha1(data).hexdigest()[:8]
+        (CORPUS / f"{name}-{digest}").write_bytes(data)
+        total += len(data)
+    print(f"{len(seeds)} seeds, {total} bytes in {CORPUS}")
+
+
+if __name__ == "__main__":
+    main()
