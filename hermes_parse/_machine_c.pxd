@@ -16,6 +16,7 @@ cdef str OPEN_TAG, CLOSE_TAG
 cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN
 cdef Py_ssize_t KEY_CAPTURE_CAP, NAME_CAPTURE_CAP, DEFAULT_MAX_BUFFER, NO_LIMIT
 cdef dict SHORT_ESCAPES
+cdef object parse_float
 cdef object Message, Problem, ToolCall, ClosedError, random_call_id, unicodedata
 
 

@@ -129,6 +129,10 @@ NAME_CAPTURE_CAP = 512
 DEFAULT_MAX_BUFFER = 8 * 1024 * 1024
 NO_LIMIT = 1 << 62
 
+# The builtin itself, called as an object: Cython compiles a plain float(str)
+# to its own faster parser, which accepts spellings float() refuses ("1E-_7").
+parse_float = float
+
 # json.dumps's escapes for the characters it must escape (ensure_ascii=False).
 SHORT_ESCAPES = {
     0x22: '\\"',
@@ -252,7 +256,7 @@ class JsonReader:
                 self.fail("invalid number")
                 return
         elif self.num_float:
-            value = float(text)
+            value = parse_float(text)
             # 1e999 overflows: json.dumps would write "Infinity", which is not
             # JSON; the model's own spelling is.
             if value - value == 0.0:
@@ -738,7 +742,7 @@ def python_number(text):
             "." in body or "e" in body or "E" in body
         ):
             return str(int(text, 0))
-        value = float(text)
+        value = parse_float(text)
     except ValueError:
         return ""
     # float() also takes "1_0." and ".5", as Python's literals do; an overflow

@@ -97,6 +97,14 @@ def test_arguments_as_a_string_holding_a_literal(backend):
     assert check(backend, body).tool_calls[0].arguments == '{"a": null}'
 
 
+@pytest.mark.parametrize("number", ["1E-_7", "1_e5", "1._5", "0x_", "1__0", "1.5_"])
+def test_numbers_float_refuses_are_invalid(backend, number):
+    """Spellings float() and int() refuse are invalid in both twins (Cython's own float
+    parser accepted "1E-_7": found by atheris)."""
+    message = check(backend, "{'name': 'f', 'arguments': {'a': %s}}" % number)
+    assert [p.kind for p in message.problems] == ["invalid_json"], number
+
+
 @pytest.mark.parametrize("name", ["NOT A NAME", "\ud800", "x" * 200])
 def test_unknown_character_names_are_invalid(backend, name):
     """\\N{...} with an unknown, unencodable or overlong name is invalid (found by atheris)."""
