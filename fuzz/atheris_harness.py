@@ -84,18 +84,19 @@ class InvariantViolation(AssertionError):
 
 # Findings reported and not fixed yet (see fuzz/README.md, "Findings").  With
 # --ignore-known an input that hits one of them is passed over, so that a long
-# run can look for others; by default they are findings like any other.
+# run can look for others; by default they are findings like any other.  Each
+# test gets the exception, the text and the options.
 KNOWN = {
-    # Reported, not yet fixed findings: name -> a test of the exception.  Empty:
-    # "named-escape-surrogate" (\N{<lone surrogate>} raised UnicodeEncodeError)
-    # and "raw-truncated-float" are fixed; fuzz/findings/ keeps their inputs.
+    # None open.  An entry looks like
+    # "named-escape-surrogate": lambda exc, text, options: isinstance(exc, UnicodeEncodeError)
+    # and "surrogates not allowed" in str(exc),
 }
 
 
-def known_finding(exc):
+def known_finding(exc, text, options):
     """The name of the known finding ``exc`` is, or None."""
     for name, matches in KNOWN.items():
-        if matches(exc):
+        if matches(exc, text, options):
             return name
     return None
 
@@ -116,8 +117,8 @@ def _load_twins():
         # then imports only its Python twin, and the fuzz build is loaded
         # under the same module name from fuzz/build/.
         os.environ["HERMES_PARSE_NO_EXTENSIONS"] = "1"
-        import hermes_parse  # noqa: F401  (the package the module's relative imports need)
-        import hermes_parse._machine_py as python_twin
+        # (This imports the package too, which the module's relative imports need.)
+        python_twin = importlib.import_module("hermes_parse._machine_py")
 
         spec = importlib.util.spec_from_file_location("hermes_parse._machine_c", ext)
         if spec is None:
@@ -130,7 +131,7 @@ def _load_twins():
     import atheris
 
     os.environ.pop("HERMES_PARSE_NO_EXTENSIONS", None)
-    import hermes_parse  # noqa: F401
+    importlib.import_module("hermes_parse")
 
     if "hermes_parse._machine_py" in sys.modules:
         sys.exit("atheris_harness: hermes_parse._machine_py was imported before instrumentation")
@@ -377,7 +378,8 @@ class Harness:
         try:
             return self.test_one_input(data)
         except Exception as exc:
-            name = known_finding(exc)
+            options, _, text, _ = decode_input(data, self.fdp)
+            name = known_finding(exc, text, options)
             if name is None:
                 raise
             self.known_hits[name] = self.known_hits.get(name, 0) + 1

@@ -1,4 +1,5 @@
-"""Write the seed corpus of fuzz/atheris_harness.py into fuzz/corpus/.
+"""Write the seed corpus of fuzz/atheris_harness.py into fuzz/corpus/, and the
+reproducers of its findings into fuzz/findings/.
 
     python fuzz/make_corpus.py [--jsontestsuite DIR]
 
@@ -130,6 +131,30 @@ DAMAGED = [
 ]
 
 
+# The minimal reproducer of each finding (fuzz/README.md, "Findings"), written
+# to fuzz/findings/: run_fuzz.sh seeds every run with them.
+FINDINGS = [
+    ("named-escape-surrogate", PYTHON,
+     "<tool_call>{'name': 'f', 'arguments': {'a': '\\N{\ud800}'}}</tool_call>"),
+    ("raw-truncated-float", RAW, '<tool_call>{"name": "f", "arguments": {"v": 1.5'),
+    ("cython-float-underscore", PYTHON,
+     '<tool_call>{"name": "f", "arguments": {"d": 1e-_5}}</tool_call>'),
+]
+
+
+def pinned(text, flags):
+    """A seed whose twin check always runs: the harness checks the Python twin
+    when CRC-32(input) % twin_every == 0, so pick a cut point (which changes no
+    result) that makes the CRC divisible by 64."""
+    import zlib
+
+    for cut in range(1 << 16):
+        data = seed(text, flags, 0, [cut])
+        if zlib.crc32(data) % 64 == 0:
+            return data
+    raise AssertionError("no cut point gives a CRC divisible by 64")
+
+
 def jsontestsuite_seeds(directory, rng):
     """JSONTestSuite files as an argument value, as the whole arguments, and
     as an arguments string."""
@@ -206,6 +231,11 @@ def main():
         (CORPUS / f"{name}-{digest}").write_bytes(data)
         total += len(data)
     print(f"{len(seeds)} seeds, {total} bytes in {CORPUS}")
+    findings = HERE / "findings"
+    findings.mkdir(exist_ok=True)
+    for name, flags, text in FINDINGS:
+        (findings / name).write_bytes(pinned(text, flags))
+    print(f"{len(FINDINGS)} reproducers in {findings}")
 
 
 if __name__ == "__main__":
