@@ -35,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from implementations import IMPLEMENTATIONS, accumulate, describe_mismatch, drain, feed_all, stale_build  # noqa: E402
+from conftest import _version as version, cpu_model  # noqa: E402  (benches/conftest.py: the suite's machine facts)
 from workloads import get_deltas, get_workload  # noqa: E402
 
 MAX_GROWTH = 1.5  # Cython us/delta at 160 KB over 1 KB
@@ -43,25 +44,6 @@ SMALL, LARGE = "write_file_1k", "write_file_160k"
 SPLITTER = "char4"
 TIME_CAP = 45.0  # seconds: stop repeating past this
 MIN_BATCH_NS = 50_000_000  # a timed batch of whole streams lasts at least 50 ms
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def version(dist: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
 
 
 class Case:
