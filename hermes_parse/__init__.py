@@ -15,6 +15,7 @@ import importlib.machinery as _machinery
 import os as _os
 import platform as _platform
 
+from ._fold import CallFold
 from ._types import (
     ClosedError,
     Message,
@@ -51,6 +52,7 @@ parse = _machine.parse
 __version__ = "0.1.0"
 __all__ = [
     "BACKEND",
+    "CallFold",
     "ClosedError",
     "Message",
     "Problem",

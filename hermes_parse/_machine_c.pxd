@@ -17,7 +17,7 @@ cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN
 cdef Py_ssize_t KEY_CAPTURE_CAP, NAME_CAPTURE_CAP, DEFAULT_MAX_BUFFER, NO_LIMIT
 cdef dict SHORT_ESCAPES
 cdef object parse_float
-cdef object Message, Problem, ToolCall, ClosedError, random_call_id, unicodedata
+cdef object Message, Problem, ToolCall, ClosedError, random_call_id, unicodedata, tool_names
 
 
 cdef bint starts_value(Py_UCS4 c, bint python)
@@ -73,6 +73,7 @@ cdef class JsonReader:
 @cython.final
 cdef class StreamParser:
     cdef public list problems
+    cdef public Py_ssize_t calls_finished
     cdef int _args_mode
     cdef object _tools
     cdef bint _unknown_as_content

@@ -48,6 +48,7 @@ Once a call's name is out, nothing sent is taken back: a later defect is a
 
 import unicodedata
 
+from ._tools import tool_names
 from ._types import ClosedError, Message, Problem, ToolCall, random_call_id
 
 # JsonReader output modes.
@@ -763,7 +764,9 @@ class StreamParser:
 
     ``feed(text)`` returns the ``choices[0].delta`` dicts that ``text``
     completes (``[]`` when it needs more input); ``close()`` returns the last
-    ones.  ``problems`` lists the defects found so far.  Options:
+    ones.  ``problems`` lists the defects found so far; ``calls_finished``
+    counts the calls whose block has ended (their arguments are final: the
+    event ``CallFold.finish`` hands whole calls out on).  Options:
 
     * ``arguments``: ``"json"`` (normalised as ``json.dumps`` writes it) or
       ``"raw"`` (the model's own text);
@@ -796,7 +799,7 @@ class StreamParser:
             raise ValueError("unknown_tool must be 'call' or 'content'")
         if max_buffer < 1:
             raise ValueError("max_buffer must be positive")
-        self._tools = _tool_names(tools)
+        self._tools = tool_names(tools)
         self._unknown_as_content = unknown_tool == "content"
         self._call_id = random_call_id if call_id is None else call_id
         self._max_buffer = max_buffer
@@ -829,6 +832,7 @@ class StreamParser:
         self._tag_after_skip = False
         self._fence = 0
         self._calls = 0
+        self.calls_finished = 0
         self._failed_open = False
         self._failed_start = 0
         self._failed_kind = ""
@@ -1054,6 +1058,7 @@ class StreamParser:
         if not self._args_sent and not self._args:
             self._args.append("{}")
         self._flush_args()
+        self.calls_finished += 1
         self._reset_block()
 
     def _end_of_text(self):
@@ -1407,25 +1412,19 @@ class StreamParser:
             self._problem("duplicate_key", start, length, "a second name or arguments key")
 
 
-def _tool_names(tools):
-    """The names declared in an OpenAI ``tools`` list (dicts or objects), or ``None``."""
-    if tools is None:
-        return None
-    names = set()
-    for tool in tools:
-        function = tool.get("function", tool) if isinstance(tool, dict) else getattr(tool, "function", tool)
-        name = function.get("name") if isinstance(function, dict) else getattr(function, "name", None)
-        if isinstance(name, str):
-            names.add(name)
-    return frozenset(names)
-
-
-def parse(text, **options):
+def parse(text, truncated="keep", **options):
     """Parse a whole output; return a ``Message``.
 
     The result equals what a client accumulates from ``StreamParser`` fed the
-    same text in any chunks.  Takes ``StreamParser``'s options.
+    same text in any chunks.  Takes ``StreamParser``'s options, and
+    ``truncated``: what becomes of a call cut by the end of the text
+    (``max_tokens``): ``"keep"`` it with its arguments as far as they went
+    (the default, and what a stream has sent), ``"drop"`` it, or move its
+    block to ``"content"``; the ``truncated`` problem is reported either way.
+    Raises ``ValueError`` for an unknown option value.
     """
+    if truncated != "keep" and truncated != "drop" and truncated != "content":
+        raise ValueError("truncated must be 'keep', 'drop' or 'content'")
     parser = StreamParser(**options)  # checks the options
     if type(text) is str and OPEN_TAG not in text:
         # No block can start: the machine would only hold whitespace at the
@@ -1433,4 +1432,6 @@ def parse(text, **options):
         if text.strip(" \t\r\n") or len(text) > options.get("max_buffer", DEFAULT_MAX_BUFFER):
             return Message(text)
         return Message(None)
-    return parser._message(text)
+    if truncated == "keep":
+        return parser._message(text)
+    return parser._message(text).settle_truncated(text, truncated)

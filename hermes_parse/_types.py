@@ -179,36 +179,40 @@ class Message:
             message["tool_calls"] = [call.to_openai() for call in self.tool_calls]
         return message
 
+    def settle_truncated(self, text: str, truncated: str) -> "Message":
+        """Return the message with a call cut by the end of ``text`` kept,
+        dropped or moved to content (``parse``'s ``truncated`` option).
+
+        ``keep`` returns the message itself.  ``drop`` removes the call;
+        ``content`` also appends its block, from ``<tool_call>`` to the end of
+        the text, to the content.  Either way the ``truncated`` problem stays,
+        and the problems of that call get ``index=None``: it is no call.
+        """
+        if truncated == "keep":
+            return self
+        cut = next((p for p in self.problems if p.kind == "truncated"), None)
+        if cut is None or cut.index is None:
+            return self
+        calls = [call for call in self.tool_calls if call.index != cut.index]
+        problems = [
+            Problem(p.kind, p.offset, p.length, None, p.detail) if p.index == cut.index else p
+            for p in self.problems
+        ]
+        content = self.content
+        if truncated == "content":
+            content = (content or "") + text[cut.offset :]
+        return Message(content, calls, problems)
+
     @classmethod
     def from_deltas(
         cls, deltas: Iterable[dict], problems: Iterable[Problem] = ()
     ) -> "Message":
         """Accumulate ``choices[0].delta`` dicts the way an OpenAI client does."""
-        content_parts: list = []
-        calls: dict = {}
-        for delta in deltas:
-            text = delta.get("content")
-            if text:
-                content_parts.append(text)
-            for entry in delta.get("tool_calls") or ():
-                call = calls.get(entry["index"])
-                if call is None:
-                    call = calls[entry["index"]] = ["", "", []]
-                if "id" in entry:
-                    call[0] = entry["id"]
-                function = entry.get("function") or {}
-                if "name" in function:
-                    call[1] = function["name"]
-                if function.get("arguments"):
-                    call[2].append(function["arguments"])
-        return cls(
-            "".join(content_parts) or None,
-            [
-                ToolCall(index, call[0], call[1], "".join(call[2]))
-                for index, call in sorted(calls.items())
-            ],
-            problems,
-        )
+        from ._fold import CallFold  # the one fold; it imports this module
+
+        fold = CallFold()
+        fold.add(deltas)
+        return fold.message(problems)
 
 
 # ---------------------------------------------------------------------------
