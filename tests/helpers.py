@@ -59,15 +59,21 @@ def run_stream(backend, chunks: Iterable[str], **options):
     return deltas, list(parser.problems), outputs
 
 
+def feed_pieces(backend, pieces: Iterable[str], **options) -> Message:
+    """Feed ``pieces`` one by one then close (deterministic ids unless ``call_id`` is
+    given); return what a client accumulates, problems included."""
+    parser = backend.StreamParser(**with_ids(options))
+    deltas: list = []
+    for piece in pieces:
+        deltas += parser.feed(piece)
+    deltas += parser.close()
+    return Message.from_deltas(deltas, parser.problems)
+
+
 def stream_in_steps(backend, text: str, step: int, **options) -> Message:
     """Feed ``text`` ``step`` characters at a time (deterministic ids); return what a
     client accumulates, problems included."""
-    parser = backend.StreamParser(call_id=sequential_ids(), **options)
-    deltas: list = []
-    for start in range(0, len(text), step):
-        deltas += parser.feed(text[start : start + step])
-    deltas += parser.close()
-    return Message.from_deltas(deltas, parser.problems)
+    return feed_pieces(backend, [text[i : i + step] for i in range(0, len(text), step)], **options)
 
 
 def check_deltas(deltas: Sequence[dict], validate_openai: bool = False) -> None:

