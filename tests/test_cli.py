@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import hermes_parse
 from hermes_parse import Message
-from hermes_parse._cli_records import Extractor, detect
+from hermes_parse.cli.records import Extractor, detect
 from test_cli_support import (
     EXAMPLES,
     chat_record,

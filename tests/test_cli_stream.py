@@ -257,12 +257,12 @@ def test_tokenizer_errors(tmp_path, capsysbinary):
 
 
 def test_vllm_plugin_path():
-    """Prints the absolute path of hermes_parse/vllm_plugin.py, which exists."""
+    """Prints the absolute path of hermes_parse/vllm/plugin.py, which exists."""
     proc = run_cli("vllm-plugin-path")
     assert proc.returncode == 0 and proc.stderr == b""
     path = Path(proc.stdout.decode().rstrip("\n"))
-    assert path.is_absolute() and path.name == "vllm_plugin.py"
-    assert path == (Path(hermes_parse.__file__).resolve().parent / "vllm_plugin.py")
+    assert path.is_absolute() and path.name == "plugin.py" and path.parent.name == "vllm"
+    assert path == (Path(hermes_parse.__file__).resolve().parent / "vllm" / "plugin.py")
     assert path.is_file()
 
 
@@ -272,7 +272,7 @@ def test_vllm_plugin_path_missing(tmp_path):
     shutil.copytree(
         Path(hermes_parse.__file__).parent,
         package,
-        ignore=shutil.ignore_patterns("vllm_plugin.py", "__pycache__"),
+        ignore=shutil.ignore_patterns("plugin.py", "__pycache__"),
     )
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     proc = subprocess.run(
@@ -282,4 +282,4 @@ def test_vllm_plugin_path_missing(tmp_path):
         env=env,
     )
     assert proc.returncode == 1 and proc.stdout == b""
-    assert f"{package.resolve() / 'vllm_plugin.py'} does not exist".encode() in proc.stderr
+    assert f"{package.resolve() / 'vllm' / 'plugin.py'} does not exist".encode() in proc.stderr

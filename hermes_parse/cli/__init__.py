@@ -7,9 +7,10 @@
 
 ``main(argv)`` returns the exit code: 0 ok, 1 problems found under
 ``--strict`` (or an input that cannot be read, a missing optional package),
-2 a usage error.  The helpers are ``_cli_io`` (reading, writing,
-diagnostics), ``_cli_records`` (formats, messages, --fix, stats),
-``_cli_tools`` (--tools) and ``_cli_tokens`` (--tokenizer).
+2 a usage error.  The room's other modules are ``io`` (reading, writing,
+diagnostics), ``records`` (formats, messages, --fix, stats), ``tools``
+(--tools) and ``tokens`` (--tokenizer).  The command depends on the core
+(``hermes_parse``) and never the reverse.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import orjson
 
-from . import BACKEND, Message, __version__
-from ._cli_io import Fatal, Output, Reporter, Source, UsageError, describe
-from ._cli_records import (
+from .. import BACKEND, Message, __version__
+from .io import Fatal, Output, Reporter, Source, UsageError, describe
+from .records import (
     BAD_LINE,
     NO_CALLS,
     DEFAULT_FIELDS,
@@ -301,7 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     plugin = commands.add_parser(
         "vllm-plugin-path",
         help="print the path of the vLLM tool-parser plugin (for --tool-parser-plugin)",
-        description="Print the absolute path of hermes_parse/vllm_plugin.py.",
+        description="Print the absolute path of hermes_parse/vllm/plugin.py.",
         epilog=f"""example:
   vllm serve MODEL --enable-auto-tool-choice \\
       --tool-parser-plugin "$({PROG} vllm-plugin-path)" --tool-call-parser hermes_parse""",
@@ -372,7 +373,7 @@ def _silence_stdout() -> None:
 def _extractor(args: argparse.Namespace, problems: bool) -> Extractor:
     tools = None
     if args.tools:
-        from ._cli_tools import Tools
+        from .tools import Tools
 
         tools = Tools.load(args.tools)
     return Extractor(
@@ -650,7 +651,7 @@ def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int
     if text is None:
         raise Fatal(f"{name} has no record {args.record}")
     if args.tokenizer and not args.chunk:  # --chunk wins over $HERMES_PARSE_TOKENIZER
-        from ._cli_tokens import token_pieces
+        from .tokens import token_pieces
 
         pieces = token_pieces(text, args.tokenizer)
     else:
@@ -687,7 +688,8 @@ def _print_deltas(out: Output, deltas: List[dict], trace: bool, head: dict) -> N
 
 def run_plugin_path(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
     """``hermes-parse vllm-plugin-path``."""
-    path = Path(__file__).resolve().parent / "vllm_plugin.py"
+    # Computed, not imported: importing the plugin would import vLLM.
+    path = Path(__file__).resolve().parent.parent / "vllm" / "plugin.py"
     if not path.is_file():
         raise Fatal(f"{path} does not exist: this installation of hermes-parse has no vLLM plugin")
     out.write(f"{path}\n".encode("utf-8"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
-from ._cli_io import Fatal, UsageError
+from .io import Fatal, UsageError
 
 
 def _pointer(path) -> str:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List
 
-from ._cli_io import Fatal, UsageError
+from .io import Fatal, UsageError
 
 
 def load(directory: str):

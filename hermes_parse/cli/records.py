@@ -16,8 +16,8 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import orjson
 
-from . import StreamParser, parse, random_call_id, seeded_ids
-from ._cli_io import Reporter, Source
+from .. import StreamParser, parse, random_call_id, seeded_ids
+from .io import Reporter, Source
 
 TAG = "<tool_call>"
 DONE = object()
