@@ -388,7 +388,7 @@ def VllmHermes() -> VllmParser:
 
 
 def OursVllmPlugin() -> VllmParser:
-    """Our vLLM tool-parser plugin (hermes_parse.vllm_plugin).  It reads only
+    """Our vLLM tool-parser plugin (hermes_parse.vllm.plugin).  It reads only
     ``delta_text``, so it gets "" for previous/current text: timed alone, not
     with vLLM's copy of the whole output (test_bench_vllm's "isolated")."""
     return VllmParser("ours-vllm", "ours", texts=False, quadratic=False)

@@ -53,7 +53,7 @@ def parser_classes() -> dict:
     """{"ours": our plugin's ToolParser class, "builtin": vLLM's hermes one}."""
     from vllm.tool_parsers import ToolParserManager
 
-    import hermes_parse.vllm_plugin  # noqa: F401  (registers hermes_parse)
+    import hermes_parse.vllm.plugin  # noqa: F401  (registers hermes_parse)
 
     return {key: ToolParserManager.get_tool_parser(name) for key, name in PARSER_NAMES.items()}
 

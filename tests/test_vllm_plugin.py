@@ -21,10 +21,10 @@ pytest.importorskip(
 )
 
 import hermes_parse  # noqa: E402
-from hermes_parse import vllm_plugin  # noqa: E402
+from hermes_parse.vllm import plugin as vllm_plugin  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-PLUGIN_PATH = REPO / "hermes_parse" / "vllm_plugin.py"
+PLUGIN_PATH = REPO / "hermes_parse" / "vllm" / "plugin.py"
 IM_END = 151645
 TOOLS = [
     {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}},

@@ -240,7 +240,7 @@ class TestGeneralPluginEntryPoint:
         info = site / "hermes_parse_entry_point_probe-0.0.0.dist-info"
         info.mkdir()
         (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hermes-parse-entry-point-probe\nVersion: 0.0.0\n")
-        (info / "entry_points.txt").write_text("[vllm.general_plugins]\nhermes_parse = hermes_parse.vllm_plugin:register\n")
+        (info / "entry_points.txt").write_text("[vllm.general_plugins]\nhermes_parse = hermes_parse.vllm.plugin:register\n")
         old = os.environ.get("PYTHONPATH", "")
         os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(site), old) if p)
         try:

@@ -20,7 +20,7 @@ HOST = "127.0.0.1"
 STARTUP_TIMEOUT = float(os.environ.get("HERMES_VLLM_STARTUP_TIMEOUT", "420"))
 TESTS_DIR = Path(__file__).resolve().parents[1]
 REPO_ROOT = TESTS_DIR.parent
-PLUGIN_PATH = REPO_ROOT / "hermes_parse" / "vllm_plugin.py"
+PLUGIN_PATH = REPO_ROOT / "hermes_parse" / "vllm" / "plugin.py"
 
 
 def launcher_module() -> str:

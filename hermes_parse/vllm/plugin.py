@@ -4,8 +4,9 @@
       --tool-parser-plugin "$(hermes-parse vllm-plugin-path)" --tool-call-parser hermes_parse
 
 ``--tool-parser-plugin`` loads this file by its path (vLLM imports it as a
-module named ``vllm_plugin``); the ``vllm.general_plugins`` entry point
-``hermes_parse`` calls ``register()`` in an installed package, so that
+module named after the file, ``plugin``); the ``vllm.general_plugins`` entry
+point ``hermes_parse`` (``hermes_parse.vllm.plugin:register``) calls
+``register()`` in an installed package, so that
 ``--tool-call-parser hermes_parse`` alone is enough where vLLM loads general
 plugins before it checks the parser's name (see docs/vllm.md).
 
@@ -43,11 +44,11 @@ import logging
 import sys
 from pathlib import Path
 
-if not __package__:  # loaded by file path (--tool-parser-plugin), not as hermes_parse.vllm_plugin
+if not __package__:  # loaded by file path (--tool-parser-plugin), not as hermes_parse.vllm.plugin
     try:
         import hermes_parse  # noqa: F401
-    except ImportError:  # a checkout that is not installed: its root is two levels up
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    except ImportError:  # a checkout that is not installed: its root is three levels up
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import hermes_parse  # noqa: F811 (the installed package, or the checkout just put on sys.path)
 from hermes_parse import ClosedError, StreamParser
