@@ -7,6 +7,10 @@ import os
 
 import pytest
 
+# The hypothesis profiles (default / ci / long, chosen by $HYPOTHESIS_PROFILE) for
+# every test module, whichever of them runs alone.
+import hypothesis_profiles  # noqa: F401
+
 
 def _compiled_twin():
     module = importlib.import_module("hermes_parse._machine_c")

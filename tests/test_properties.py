@@ -4,10 +4,9 @@ In the manner of python-zstandard's tests (draw cut points with ``st.data()``
 and check that the streamed result equals the one-shot one) and of h11's
 invariants (every event well-formed, the two twins alike).  The strategies
 live in ``fuzz/strategies.py``; the profiles (``default``, ``ci``, ``long``,
-chosen by $HYPOTHESIS_PROFILE) in ``tests/hypothesis_profiles.py``.
+chosen by $HYPOTHESIS_PROFILE) in ``tests/hypothesis_profiles.py``, which
+``tests/conftest.py`` loads for every test module.
 """
-
-import hypothesis_profiles  # noqa: F401  (registers and loads the profiles first)
 
 import importlib
 import importlib.machinery
