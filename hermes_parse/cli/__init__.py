@@ -24,7 +24,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import orjson
 
-from .. import BACKEND, Message, __version__
+from .. import BACKEND, CallFold, __version__
 from .io import Fatal, Output, Reporter, Source, UsageError, describe
 from .records import (
     BAD_LINE,
@@ -658,20 +658,22 @@ def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int
         size = args.chunk or 4
         pieces = [text[start : start + size] for start in range(0, len(text), size)]
     parser = extractor.parser(args.record)
-    everything: List[dict] = []
+    fold = CallFold() if extractor.tools is not None else None  # the calls, for --tools
     for count, piece in enumerate(pieces, 1):
         deltas = parser.feed(piece)
-        everything += deltas
+        if fold is not None:
+            fold.add(deltas)
         _print_deltas(out, deltas, args.trace, {"feed": piece})
         if count % 1024 == 0:
             out.flush()
     deltas = parser.close()
-    everything += deltas
+    if fold is not None:
+        fold.add(deltas)
     _print_deltas(out, deltas, args.trace, {"close": True})
     out.flush()
     problems = [problem.to_dict() for problem in parser.problems]
-    if extractor.tools is not None:
-        for call in Message.from_deltas(everything).tool_calls:
+    if fold is not None:
+        for call in fold.finish(parser.calls_finished):
             problems += extractor.tools.check(call.index, call.name, call.arguments, known=True)
     for problem in problems:
         reporter.say(f"{name}: {describe(problem)}")

@@ -16,7 +16,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 import orjson
 
-from .. import StreamParser, parse, random_call_id, seeded_ids
+from .. import CallFold, StreamParser, parse, random_call_id, seeded_ids
 from .io import Reporter, Source
 
 TAG = "<tool_call>"
@@ -420,7 +420,7 @@ def stream_text(events: list, choice: int = 0) -> Tuple[str, List[dict]]:
     chat chunks, ``text`` of completion chunks) and the tool calls it already
     had, accumulated as a client does."""
     parts: List[str] = []
-    calls: dict = {}
+    fold = CallFold()
     for _, chunk, _ in events:
         if type(chunk) is not dict:
             continue
@@ -432,31 +432,40 @@ def stream_text(events: list, choice: int = 0) -> Tuple[str, List[dict]]:
                 text = delta.get("content")
                 if type(text) is str:
                     parts.append(text)
-                for call in delta.get("tool_calls") or ():
-                    if type(call) is dict:
-                        _accumulate_call(calls, call)
+                calls = delta.get("tool_calls")
+                if calls and type(calls) is list:
+                    fold.add([{"tool_calls": _clean_calls(calls)}])
             elif type(entry.get("text")) is str:
                 parts.append(entry["text"])
-    existing = [
-        {
-            "id": call["id"],
-            "type": "function",
-            "function": {"name": call["name"], "arguments": "".join(call["arguments"])},
-        }
-        for _, call in sorted(calls.items())
-    ]
+    # Indices a stream skipped leave empty places in the fold: not calls.
+    existing = [call.to_openai() for call in fold.calls if call.id or call.name or call.arguments]
     return "".join(parts), existing
 
 
-def _accumulate_call(calls: dict, entry: dict) -> None:
-    call = calls.setdefault(entry.get("index", 0), {"id": "", "name": "", "arguments": []})
-    if entry.get("id"):
-        call["id"] = entry["id"]
-    function = entry.get("function") or {}
-    if function.get("name"):
-        call["name"] = function["name"]
-    if function.get("arguments"):
-        call["arguments"].append(function["arguments"])
+def _clean_calls(entries: list) -> List[dict]:
+    """A captured stream's ``tool_calls`` deltas, as ``CallFold`` takes them:
+    a missing index is 0, and an id, name or arguments that is empty, null or
+    not a string leaves what came before (servers send ``"id": null`` in later
+    deltas)."""
+    clean = []
+    for entry in entries:
+        if type(entry) is not dict:
+            continue
+        index = entry.get("index", 0)
+        if type(index) is not int or index < 0:
+            continue
+        call: dict = {"index": index}
+        if entry.get("id") and type(entry["id"]) is str:
+            call["id"] = entry["id"]
+        function = entry.get("function")
+        if type(function) is dict:
+            call["function"] = {
+                key: function[key]
+                for key in ("name", "arguments")
+                if function.get(key) and type(function[key]) is str
+            }
+        clean.append(call)
+    return clean
 
 
 # ---------------------------------------------------------------------------
@@ -522,9 +531,7 @@ class _ChoiceState:
         "choice",
         "offset",
         "seen_existing",
-        "ours",
-        "names",
-        "arguments",
+        "fold",
     )
 
     def __init__(self, parser: StreamParser) -> None:
@@ -534,9 +541,7 @@ class _ChoiceState:
         self.choice: dict = {}
         self.offset = 0  # calls the input already had, numbered before ours
         self.seen_existing: set = set()
-        self.ours = 0
-        self.names: List[str] = []
-        self.arguments: List[List[str]] = []
+        self.fold = CallFold()  # our calls (the parser's own indices), for --tools
 
 
 def fix_stream(
@@ -576,24 +581,21 @@ def fix_stream(
                     choice["stop_reason"] = None
             else:
                 choice["finish_reason"] = (
-                    "tool_calls" if state.ours and finish != "length" else finish
+                    "tool_calls" if len(state.fold) and finish != "length" else finish
                 )
             if position == last and extra:
                 choice.update(extra)
             emit(state.envelope, choice)
 
     def ours(state: _ChoiceState, deltas: List[dict]) -> List[dict]:
-        """Count our calls, keep their text for --tools, number them after the input's."""
-        for delta in deltas:
-            for entry in delta.get("tool_calls") or ():
-                if "id" in entry:
-                    state.ours += 1
-                    state.names.append(entry["function"]["name"])
-                    state.arguments.append([])
-                else:
-                    state.arguments[entry["index"]].append(entry["function"]["arguments"])
-                if state.offset:
-                    entry["index"] += state.offset
+        """Fold our calls (for --tools), then number them after the input's."""
+        calls = [delta for delta in deltas if "tool_calls" in delta]
+        if calls:
+            state.fold.add(calls)
+            if state.offset:
+                for delta in calls:
+                    for entry in delta["tool_calls"]:
+                        entry["index"] += state.offset
         return deltas
 
     def close(state: _ChoiceState) -> Tuple[List[dict], Optional[dict]]:
@@ -607,9 +609,10 @@ def fix_stream(
                     entry["index"] += state.offset
                 found.append(entry)
             if extractor.tools is not None:
-                for index, (name, pieces) in enumerate(zip(state.names, state.arguments)):
+                # After close() every call is final: the fold hands out the rest.
+                for call in state.fold.finish(state.parser.calls_finished):
                     found += extractor.tools.check(
-                        index + state.offset, name, "".join(pieces), known=True
+                        call.index + state.offset, call.name, call.arguments, known=True
                     )
             for entry in found:
                 entry["record"] = number
@@ -651,7 +654,7 @@ def fix_stream(
             for entry in other.get("tool_calls") or ():
                 if type(entry) is dict and entry.get("index") not in state.seen_existing:
                     state.seen_existing.add(entry.get("index"))
-                    if not state.ours:
+                    if not len(state.fold):
                         state.offset = len(state.seen_existing)
             deltas: List[dict] = []
             if type(text) is str and text and not state.closed:

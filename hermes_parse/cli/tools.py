@@ -4,7 +4,10 @@ A call to a tool that is not declared is an ``unknown_tool`` problem (the
 parser reports it for the calls it finds); arguments that fail the tool's
 ``parameters`` JSON Schema are ``schema_mismatch`` problems, one per error of
 the validator (the ``jsonschema`` package: a real validator, every draft),
-with a JSON pointer into the arguments and one into the schema.
+with a JSON pointer into the arguments and one into the schema.  The names
+and schemas are read by the core's one reader of ``tools``
+(``hermes_parse._tools``); this module adds the file, its error messages and
+the validation.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict, List, Optional
 
+from .._tools import tool_functions, tool_schemas
 from .io import Fatal, UsageError
 
 
@@ -56,13 +60,14 @@ class Tools:
                 f"--tools: {path} must hold an OpenAI tools list"
                 ' ([{"type": "function", "function": {...}}]) or a request with "tools"'
             )
-        validators: Dict[str, Any] = {}
         for number, tool in enumerate(data):
-            function = tool.get("function", tool) if isinstance(tool, dict) else None
-            name = function.get("name") if isinstance(function, dict) else None
-            if not isinstance(name, str) or not name:
+            # The core's reader (hermes_parse._tools) skips a tool without a
+            # name, as a server that validated the request may; a file gets told.
+            read = list(tool_functions([tool])) if isinstance(tool, dict) else []
+            if not read or not read[0][0]:
                 raise UsageError(f"--tools: {path}: tool {number} has no function name")
-            schema = function.get("parameters")
+        validators: Dict[str, Any] = {}
+        for name, schema in (tool_schemas(data) or {}).items():
             if schema is None:
                 validators[name] = None
                 continue
