@@ -8,37 +8,13 @@ The invariant every helper here leans on (the spec's first line of semantics):
 
 from __future__ import annotations
 
-import os
+import json
 import random
-from pathlib import Path
-from typing import Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Sequence
 
-import pytest
 from openai.types.chat import ChatCompletionChunk, ChatCompletionMessage
 
 from hermes_parse._types import Message, sequential_ids
-
-
-def shared_dir(name: str) -> Optional[Path]:
-    """Return ``shared/<name>`` (beside the project, or under $HERMES_PARSE_SHARED), or None."""
-    candidates = [Path(__file__).parents[2] / "shared" / name]
-    env = os.environ.get("HERMES_PARSE_SHARED")
-    if env:
-        candidates.append(Path(env) / name)
-    for path in candidates:
-        if path.exists():
-            return path
-    return None
-
-
-def require_shared(name: str) -> Path:
-    """Return ``shared/<name>`` or skip the test, saying where it was looked for."""
-    path = shared_dir(name)
-    if path is None:
-        pytest.skip(
-            f"shared/{name} not found next to the project nor under $HERMES_PARSE_SHARED"
-        )
-    return path
 
 
 def run_stream(backend, chunks: Iterable[str], **options):
@@ -76,43 +52,47 @@ def stream_in_steps(backend, text: str, step: int, **options) -> Message:
     return feed_pieces(backend, [text[i : i + step] for i in range(0, len(text), step)], **options)
 
 
-def check_deltas(deltas: Sequence[dict], validate_openai: bool = False) -> None:
-    """Assert every delta has the documented OpenAI ``choices[0].delta`` shape.
+def check_deltas(deltas: Sequence[dict], validate_openai: bool = False) -> Dict[int, list]:
+    """Assert every delta has the documented OpenAI ``choices[0].delta`` shape; return
+    ``{index: [id, name, [argument fragments]]}``.
 
-    A delta is ``{"content": non-empty str}`` or ``{"tool_calls": [...]}``.  A
-    call's first entry carries index/id/type/function{name, arguments: ""};
-    its later entries carry only index and a non-empty arguments fragment.
-    Call indices start at 0, rise by one, and only the newest call streams.
+    A delta is ``{"content": non-empty str}`` or ``{"tool_calls": [one entry]}``,
+    JSON-ready.  A call's first entry carries index/id/type/function{name, arguments: ""};
+    its later entries carry only index and a non-empty arguments fragment.  Call
+    indices start at 0, rise by one, and only the newest call streams.
     """
-    seen: list = []
+    calls: Dict[int, list] = {}
     for delta in deltas:
         assert type(delta) is dict, delta
         assert len(delta) == 1, f"a delta mixes keys: {delta!r}"
+        json.dumps(delta)  # JSON-ready
         if "content" in delta:
             assert type(delta["content"]) is str and delta["content"], delta
         else:
             entries = delta["tool_calls"]
-            assert type(entries) is list and entries, delta
-            for entry in entries:
-                index = entry["index"]
-                assert type(index) is int, delta
-                function = entry["function"]
-                if index not in seen:
-                    assert index == len(seen), f"call index {index} skips ahead: {delta!r}"
-                    seen.append(index)
-                    assert set(entry) == {"index", "id", "type", "function"}, delta
-                    assert type(entry["id"]) is str and entry["id"], delta
-                    assert entry["type"] == "function", delta
-                    assert set(function) == {"name", "arguments"}, delta
-                    assert type(function["name"]) is str and function["name"], delta
-                    assert function["arguments"] == "", delta
-                else:
-                    assert index == seen[-1], f"an older call streams again: {delta!r}"
-                    assert set(entry) == {"index", "function"}, delta
-                    assert set(function) == {"arguments"}, delta
-                    assert type(function["arguments"]) is str and function["arguments"], delta
+            assert type(entries) is list and len(entries) == 1, delta
+            entry = entries[0]
+            index = entry["index"]
+            assert type(index) is int, delta
+            function = entry["function"]
+            if index not in calls:
+                assert index == len(calls), f"call index {index} skips ahead: {delta!r}"
+                assert set(entry) == {"index", "id", "type", "function"}, delta
+                assert type(entry["id"]) is str and entry["id"], delta
+                assert entry["type"] == "function", delta
+                assert set(function) == {"name", "arguments"}, delta
+                assert type(function["name"]) is str and function["name"], delta
+                assert function["arguments"] == "", delta
+                calls[index] = [entry["id"], function["name"], []]
+            else:
+                assert index == len(calls) - 1, f"an older call streams again: {delta!r}"
+                assert set(entry) == {"index", "function"}, delta
+                assert set(function) == {"arguments"}, delta
+                assert type(function["arguments"]) is str and function["arguments"], delta
+                calls[index][2].append(function["arguments"])
         if validate_openai:
             validate_chunk(delta)
+    return calls
 
 
 def validate_chunk(delta: dict) -> None:
@@ -161,6 +141,7 @@ def chunkings(text: str, every_cut: bool = True, seed: int = 0) -> List[List[str
         result.extend([text[:cut], text[cut:]] for cut in range(1, len(text)))
     for size in (2, 3, 7, 32):
         result.append([text[i : i + size] for i in range(0, len(text), size)] or [""])
+    result.append(cuts_to_chunks(text, range(3, len(text), 4)))  # 3, then 4 at a time
     rng = random.Random(seed)
     for _ in range(4):
         count = rng.randint(1, max(1, len(text) // 3))

@@ -7,7 +7,6 @@ in-process through ``hermes_parse.cli.main``; files are real files.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -90,17 +89,6 @@ def sse_chunks(output: bytes) -> List[object]:
 def check_chunk(data: dict) -> ChatCompletionChunk:
     """``data`` is an OpenAI chat.completion.chunk (the openai package's type)."""
     return ChatCompletionChunk.model_validate(data)
-
-
-def shared_dir(name: str) -> Optional[Path]:
-    """``shared/<name>`` beside the project (or under $HERMES_PARSE_SHARED), or None."""
-    candidates = [REPO.parent / "shared" / name]
-    if os.environ.get("HERMES_PARSE_SHARED"):
-        candidates.append(Path(os.environ["HERMES_PARSE_SHARED"]) / name)
-    for path in candidates:
-        if path.exists():
-            return path
-    return None
 
 
 def chat_record(

@@ -5,30 +5,9 @@ import json
 import pytest
 
 import hermes_parse
-from hermes_parse import ClosedError, Message, Problem, ToolCall, sequential_ids
+from hermes_parse import ClosedError, Problem, ToolCall, sequential_ids
 
-
-def stream(backend, text, cuts=None, **options):
-    """Feed ``text`` cut at ``cuts`` (default: every character); return (deltas, message)."""
-    options.setdefault("call_id", sequential_ids())
-    parser = backend.StreamParser(**options)
-    if cuts is None:
-        cuts = range(1, len(text))
-    deltas, last = [], 0
-    for cut in list(cuts) + [len(text)]:
-        deltas += parser.feed(text[last:cut])
-        last = cut
-    deltas += parser.close()
-    return deltas, Message.from_deltas(deltas, parser.problems)
-
-
-def check(backend, text, **options):
-    """parse(text) == every chunking's accumulation; return the message."""
-    options.setdefault("call_id", sequential_ids())
-    whole = backend.parse(text, **options)
-    for cuts in (None, [], range(3, len(text), 4), range(7, len(text), 7)):
-        assert stream(backend, text, cuts, **dict(options))[1] == whole
-    return whole
+from helpers import check, cuts_to_chunks, run_stream
 
 
 def test_the_example(backend):
@@ -52,7 +31,7 @@ def test_the_example(backend):
 def test_delta_shape(backend):
     """The first delta of a call carries id, type, name and arguments ""; the rest only arguments."""
     text = 'Hi<tool_call>{"name": "f", "arguments": {"a": "bcdefgh"}}</tool_call>'
-    deltas, _ = stream(backend, text, range(2, len(text), 2))
+    deltas, _, _ = run_stream(backend, cuts_to_chunks(text, range(2, len(text), 2)), call_id=sequential_ids())
     assert deltas[0] == {"content": "Hi"}
     assert deltas[1] == {
         "tool_calls": [

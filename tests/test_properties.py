@@ -41,6 +41,8 @@ from fuzz.strategies import (
 )
 from hermes_parse._types import ClosedError, Message, Problem, sequential_ids
 
+from helpers import check_deltas, run_stream
+
 # The fixture is a module picked per test (not state shared between examples).
 _fixture_ok = settings(
     suppress_health_check=[*settings.default.suppress_health_check, HealthCheck.function_scoped_fixture]
@@ -60,60 +62,6 @@ RANDOM_ID = re.compile(r"call_[A-Za-z0-9]{24}\Z")
 
 # ---------------------------------------------------------------------------
 # Helpers
-
-
-def stream(module, chunks, options):
-    """Feed ``chunks`` then close; return (all deltas, per-call outputs, problems)."""
-    parser = module.StreamParser(**options)
-    outputs = []
-    for piece in chunks:
-        out = parser.feed(piece)
-        assert isinstance(out, list)
-        outputs.append(out)
-    out = parser.close()
-    assert isinstance(out, list)
-    outputs.append(out)
-    return [delta for out in outputs for delta in out], outputs, list(parser.problems)
-
-
-def check_deltas(deltas):
-    """Assert every delta has the documented shape; return {index: [id, name, fragments]}.
-
-    Content deltas are ``{"content": non-empty str}``.  A call's first delta is
-    ``{"tool_calls": [{"index", "id", "type": "function", "function": {"name", "arguments": ""}}]}``
-    and comes before its argument deltas
-    ``{"tool_calls": [{"index", "function": {"arguments": non-empty}}]}``;
-    indices go 0, 1, 2... and a call's deltas all come before the next call's.
-    """
-    calls = {}
-    current = -1
-    for delta in deltas:
-        assert type(delta) is dict and len(delta) == 1, delta
-        json.dumps(delta)  # JSON-ready
-        if "content" in delta:
-            assert type(delta["content"]) is str and delta["content"], delta
-            continue
-        entries = delta["tool_calls"]
-        assert type(entries) is list and len(entries) == 1, delta
-        entry = entries[0]
-        if "id" in entry:
-            assert set(entry) == {"index", "id", "type", "function"}, delta
-            assert entry["index"] == current + 1, delta
-            assert entry["type"] == "function", delta
-            assert type(entry["id"]) is str and entry["id"], delta
-            function = entry["function"]
-            assert set(function) == {"name", "arguments"}, delta
-            assert type(function["name"]) is str and function["arguments"] == "", delta
-            current = entry["index"]
-            calls[current] = [entry["id"], function["name"], []]
-        else:
-            assert set(entry) == {"index", "function"}, delta
-            assert entry["index"] == current >= 0, delta
-            assert set(entry["function"]) == {"arguments"}, delta
-            fragment = entry["function"]["arguments"]
-            assert type(fragment) is str and fragment, delta
-            calls[current][2].append(fragment)
-    return calls
 
 
 def check_problems(problems, text, message):
@@ -179,7 +127,7 @@ def test_random_chunks_give_the_one_shot_result(backend, data):
     options = data.draw(parser_options(call_id=sequential_ids), label="options")
     chunks = chunk(text, data.draw(cut_points(len(text)), label="cuts"))
     note(f"chunks={chunks!r}")
-    deltas, _, problems = stream(backend, chunks, options)
+    deltas, problems, _ = run_stream(backend, chunks, **options)
     assert Message.from_deltas(deltas, problems) == backend.parse(text, **options)
 
 
@@ -193,7 +141,7 @@ def test_random_chunks_give_the_one_shot_result(backend, data):
 )
 def test_one_character_at_a_time_gives_the_one_shot_result(backend, text, options):
     """Feeding any text one character at a time accumulates to exactly parse(text), problems too."""
-    deltas, _, problems = stream(backend, list(text), options)
+    deltas, problems, _ = run_stream(backend, list(text), **options)
     assert Message.from_deltas(deltas, problems) == backend.parse(text, **options)
 
 
@@ -204,7 +152,7 @@ def test_token_like_chunks_give_the_one_shot_result(backend, data):
     text = data.draw(any_text(), label="text")
     options = data.draw(parser_options(call_id=sequential_ids), label="options")
     chunks = data.draw(token_chunks(text), label="chunks")
-    deltas, _, problems = stream(backend, chunks, options)
+    deltas, problems, _ = run_stream(backend, chunks, **options)
     assert Message.from_deltas(deltas, problems) == backend.parse(text, **options)
 
 
@@ -246,7 +194,7 @@ def test_deltas_are_well_formed_and_fragments_concatenate(backend, data):
     options = data.draw(parser_options(call_id=sequential_ids if deterministic else None), label="options")
     chunks = chunk(text, data.draw(cut_points(len(text)), label="cuts"))
     note(f"chunks={chunks!r}")
-    deltas, _, _ = stream(backend, chunks, options)
+    deltas, _, _ = run_stream(backend, chunks, **options)
     calls = check_deltas(deltas)
     message = backend.parse(text, **options)
     assert sorted(calls) == [call.index for call in message.tool_calls]

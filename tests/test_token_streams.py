@@ -14,7 +14,7 @@ import json
 
 import pytest
 
-from hermes_parse import Message, sequential_ids
+from hermes_parse import sequential_ids
 
 import qwen_tokens
 from helpers import feed_pieces
