@@ -82,8 +82,9 @@ PY
     touch "$STAMP"
     fi
 fi
-# Test tools (benches/conftest.py needs pytest-benchmark); quick when present.
-"$VENV/bin/python" -m pip install --quiet pytest pytest-benchmark openai tokenizers >&2
+# Test tools (benches/conftest.py needs pytest-benchmark, tests/conftest.py
+# hypothesis); quick when present.
+"$VENV/bin/python" -m pip install --quiet pytest pytest-benchmark hypothesis openai tokenizers >&2
 "$VENV/bin/python" -m pip install --quiet --no-build-isolation -e "$REPO" >&2 \
     || "$VENV/bin/python" -m pip install --quiet -e "$REPO" >&2
 echo "$VENV/bin/python"

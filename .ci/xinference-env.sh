@@ -34,8 +34,8 @@ if [ ! -f "$STAMP" ]; then
     "$VENV/bin/python" -m pip install --quiet $PACKAGES >&2
     touch "$STAMP"
 fi
-# Test tools, and what the editable build of hermes-parse needs (Cython).
-"$VENV/bin/python" -m pip install --quiet pytest "setuptools>=68" wheel "cython>=3.0.10" >&2
+# Test tools (tests/conftest.py loads the hypothesis profiles), and what the editable build of hermes-parse needs (Cython).
+"$VENV/bin/python" -m pip install --quiet pytest hypothesis "setuptools>=77" wheel "cython>=3.0.10" >&2
 "$VENV/bin/python" -m pip install --quiet --no-build-isolation -e "$REPO" >&2 \
     || "$VENV/bin/python" -m pip install --quiet -e "$REPO" >&2
 echo "$VENV/bin/python"

@@ -446,3 +446,118 @@ def test_pth_without_replace_registers_hermes_only(tmp_path, pth):
     assert child["names"]["hermes"] == "hermes_parse.xinference"
     assert child["names"]["qwen"].endswith("qwen_tool_parser")
     hx.main(["uninstall"])
+
+
+def _hook_path():
+    return os.path.join(_site(), hx.HOOK_NAME + ".py")
+
+
+def test_install_says_what_it_writes(capsys, pth):
+    hook = _hook_path()
+    try:
+        assert hx.main(["install", "--replace-qwen"]) == 0
+        out = capsys.readouterr().out
+        line = "import _hermes_parse_xinference; _hermes_parse_xinference.start(True)"
+        with open(pth, encoding="utf-8") as handle:
+            assert handle.read() == line + "\n"
+        with open(hook, encoding="utf-8") as handle, open(os.path.join(os.path.dirname(hx.__file__), "_hook.py"), encoding="utf-8") as source:
+            assert handle.read() == source.read()
+        assert f"wrote {pth}" in out and line in out and f"wrote {hook}" in out
+        assert "'hermes' and 'hermes_python', and takes over 'qwen'" in out
+        assert hx.main(["uninstall"]) == 0
+        assert not os.path.exists(pth) and not os.path.exists(hook)
+    finally:
+        if os.path.exists(hook):
+            os.remove(hook)
+
+
+def test_install_refuses_without_xinference(tmp_path, capsys):
+    site = str(tmp_path)
+    assert hx.main(["install", "--site", site]) == 1
+    err = capsys.readouterr().err
+    assert "Xinference is not installed in " + site in err and "--force" in err
+    assert os.listdir(site) == []
+    # An Xinference without the tool-parser package (older than 4.x) is refused too.
+    (tmp_path / "xinference").mkdir()
+    assert hx.main(["install", "--site", site]) == 1
+    assert "has no tool-parser package" in capsys.readouterr().err
+    assert os.listdir(site) == ["xinference"]
+    assert hx.main(["install", "--site", site, "--force"]) == 0
+    assert sorted(os.listdir(site)) == sorted([hx.PTH_NAME, hx.HOOK_NAME + ".py", "xinference"])
+
+
+def test_status_and_uninstall_without_runpy_warning(tmp_path, pth):
+    """python -m hermes_parse.xinference with the package already imported at
+    start-up (an older install's .pth line does that) must not warn."""
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-W", "error", "-m", "hermes_parse.xinference", *args],
+        capture_output=True, text=True, timeout=120, cwd=str(tmp_path),
+    )
+    with open(pth, "w", encoding="utf-8") as handle:  # the line hermes-parse 0.1.0 wrote
+        handle.write("import hermes_parse.xinference as _hermes_parse_xinference; _hermes_parse_xinference._pth_startup(False)\n")
+    status = run("status")
+    assert status.returncode == 0 and status.stderr == "", status.stderr
+    assert "written by an older hermes-parse" in status.stdout
+    install = run("install")
+    assert install.returncode == 0 and install.stderr == "", install.stderr
+    status = run("status")
+    assert status.returncode == 0 and status.stderr == "" and "(up to date)" in status.stdout
+    uninstall = run("uninstall")
+    assert uninstall.returncode == 0 and uninstall.stderr == "", uninstall.stderr
+    assert not os.path.exists(pth) and not os.path.exists(_hook_path())
+    status = run("status")
+    assert status.returncode == 1 and status.stderr == "" and "not installed" in status.stdout
+
+
+def test_older_pth_line_keeps_working(tmp_path, pth):
+    with open(pth, "w", encoding="utf-8") as handle:
+        handle.write("import hermes_parse.xinference as _hermes_parse_xinference; _hermes_parse_xinference._pth_startup(True)\n")
+    child = _spawn(tmp_path)
+    assert child["names"] == {"qwen": "hermes_parse.xinference", "hermes": "hermes_parse.xinference"}
+    assert child["result"]["tool_calls"] == [{"name": "f", "arguments": '{"x": 1}'}]
+
+
+def test_pth_imports_nothing_at_start_up(tmp_path, pth):
+    """The .pth line loads only the hook: not hermes_parse (nor json, re, logging...)."""
+
+    def started():
+        out = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", "pass"], capture_output=True, text=True, timeout=60, cwd=str(tmp_path)
+        )
+        return {line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
+
+    hx.main(["uninstall"])
+    before = started()
+    assert hx.main(["install"]) == 0
+    try:
+        assert started() - before == {"_hermes_parse_xinference"}
+    finally:
+        hx.main(["uninstall"])
+
+
+def test_finish_reason_closes_the_request():
+    """The end of a request (here passed explicitly) lets out what the parser
+    held: a call whose </tool_call> never came, a cut tag at the very end."""
+    parser = hx.HermesToolParser()
+    texts = [""]
+    events = []
+    text = 'a <tool_call>{"name": "f", "arguments": {"x": 1}}'
+    for i, piece in enumerate((text[:5], text[5:], "")):
+        current = texts[-1] + piece
+        result = parser.extract_tool_calls_streaming(texts, current, piece, finish_reason="stop" if i == 2 else None)
+        texts[-1] = current
+        if result is not None:
+            events.extend(result if isinstance(result, list) else [result])
+    assert events == [("a ", None, None), (None, "f", {"x": 1}, 0)]
+    assert parser.active_requests() == 1  # a tombstone until the list is gone
+    texts2 = [""]
+    assert parser.extract_tool_calls_streaming(texts2, "b <tool", "b <tool") in (("b ", None, None), None)
+    last = parser.extract_tool_calls_streaming(texts2, "b <tool", "", finish_reason="length")
+    assert last == ("<tool", None, None)
+
+
+def test_xinference_still_has_the_finish_reason_local(xi):
+    """_caller_finish_reason reads this local of this function (its docstring says why)."""
+    function = xi[1].ChatModelMixin._post_process_completion_chunk
+    assert "finish_reason" in function.__code__.co_varnames
+    assert "extract_tool_calls_streaming" in function.__code__.co_names

@@ -12,9 +12,10 @@ is duck-typed:
   that Xinference creates for each request (``[""]``) and updates after each
   call (``previous_texts[-1] = current_text``).
 
-:class:`HermesToolParser` implements it.  A call goes out once, whole, when its
-arguments object has closed (Xinference sends arguments as one
-``json.dumps(args)``); content goes out as it is decided.  Per-request state is
+:class:`HermesToolParser` implements it.  A call goes out once, whole, when the
+parser says its block has ended (``StreamParser.calls_finished``, folded by
+``hermes_parse.CallFold``): Xinference sends arguments as one
+``json.dumps(args)``.  Content goes out as it is decided.  Per-request state is
 keyed on the identity of the ``previous_texts`` list and is freed when the
 request ends (see :meth:`HermesToolParser.extract_tool_calls_streaming`), and
 the table is bounded anyway (``max_requests``, least recently used first).
@@ -25,11 +26,13 @@ is followed by ``<``, that output is handed to Xinference's own ``qwen`` parser.
 
 Activation (opt-in), in every Xinference process: see ``docs/xinference.md``::
 
-    python -m hermes_parse.xinference install [--replace-qwen]
+    python -m hermes_parse.xinference install [--replace-qwen]   # status, uninstall
 
-writes a ``.pth`` file into site-packages; it registers ``hermes`` (and, with
-``--replace-qwen``, takes over ``qwen``) when Xinference's tool-parser package
-is imported.  ``HERMES_PARSE_XINFERENCE=0`` turns it off without uninstalling.
+writes a one-line ``.pth`` file and the start-up hook it imports
+(``_hook.py``, which imports nothing) into site-packages; the hook registers
+``hermes`` (and, with ``--replace-qwen``, takes over ``qwen``) when
+Xinference's tool-parser package is imported.  ``HERMES_PARSE_XINFERENCE=0``
+turns it off without uninstalling.  The command is in ``__main__.py``.
 """
 
 from __future__ import annotations
@@ -44,7 +47,10 @@ from collections import OrderedDict
 from typing import Any, Dict, List, Optional, Tuple
 
 import hermes_parse
-from hermes_parse import ClosedError, StreamParser
+from hermes_parse import CallFold, ClosedError, StreamParser
+
+from . import _hook
+from ._hook import ENV, TOOL_PARSERS_MODULE
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +59,7 @@ __all__ = [
     "HermesPythonToolParser",
     "register",
     "install_import_hook",
+    "main",
     "NAME",
     "PYTHON_NAME",
     "TOOL_PARSERS_MODULE",
@@ -60,92 +67,40 @@ __all__ = [
 
 NAME = "hermes"
 PYTHON_NAME = "hermes_python"
-TOOL_PARSERS_MODULE = "xinference.model.llm.tool_parsers"
 PTH_NAME = "hermes_parse_xinference.pth"
-ENV = "HERMES_PARSE_XINFERENCE"
+HOOK_NAME = "_hermes_parse_xinference"  # the module _hook.py is copied as, beside PTH_NAME
 DEFAULT_MAX_REQUESTS = 1024
 
 _TAG = "<tool_call>"
 # Where a request's first <tool_call> shows its format: "{" (or a ``` fence)
 # is Hermes JSON, "<" the XML form (<function=...>).
 _FIRST_AFTER_TAG = re.compile(r"<tool_call>\s*(\S)")
-_JSON_MARKS = re.compile(r'["\\{}\[\]]')
 
 Event = Tuple[Any, ...]
 
 
-class _Args:
-    """One call's argument fragments (json.dumps form) and whether they have closed."""
-
-    __slots__ = ("name", "index", "parts", "depth", "in_string", "escape", "started", "done")
-
-    def __init__(self, name: str, index: int) -> None:
-        self.name = name
-        self.index = index
-        self.parts: List[str] = []
-        self.depth = 0
-        self.in_string = False
-        self.escape = False
-        self.started = False
-        self.done = False
-
-    def add(self, text: str) -> bool:
-        """Add a fragment; True when the arguments value has just closed."""
-        if not text or self.done:
-            return False
-        self.parts.append(text)
-        depth, in_string = self.depth, self.in_string
-        # self.escape: the index in this fragment of a character escaped by a
-        # backslash that ended the previous fragment (0), or -1.
-        escaped = 0 if self.escape else -1
-        for match in _JSON_MARKS.finditer(text):
-            position = match.start()
-            if position == escaped:
-                continue
-            char = match.group()
-            if in_string:
-                if char == "\\":
-                    escaped = position + 1
-                elif char == '"':
-                    in_string = False
-            elif char == '"':
-                in_string = True
-            elif char in "{[":
-                depth += 1
-                self.started = True
-            else:
-                depth -= 1
-        self.depth, self.in_string = depth, in_string
-        self.escape = escaped == len(text)
-        if self.started and depth == 0 and not in_string:
-            self.done = True
-        return self.done
-
-    def value(self) -> Optional[dict]:
-        try:
-            value = json.loads("".join(self.parts))
-        except ValueError:
-            return None
-        return value if isinstance(value, dict) else None
-
-
-def _closed(arguments: str) -> bool:
-    """Is ``arguments`` (json.dumps form) a whole JSON object?"""
-    args = _Args("", 0)
-    return args.add(arguments) and args.value() is not None
+def _arguments_object(arguments: str) -> Optional[dict]:
+    """The arguments as the dict Xinference sends (``json.dumps``-ed again by
+    Xinference), or None when they are not a whole JSON object (a call cut by
+    ``max_tokens``: Xinference can only send whole arguments)."""
+    try:
+        value = json.loads(arguments)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class _Request:
     """The state of one streamed request."""
 
-    __slots__ = ("texts", "parser", "seen", "fed", "calls", "mode")
+    __slots__ = ("texts", "parser", "seen", "fed", "fold", "mode")
 
     def __init__(self, texts: list, parser: StreamParser) -> None:
         self.texts = texts  # the request's previous_texts list (held: its id is our key)
         self.parser = parser
         self.seen = 0  # characters of the output seen
         self.fed = 0  # characters of the output given to the parser (some may be kept back)
-        self.calls: Dict[int, _Args] = {}
+        self.fold: Optional[CallFold] = CallFold()  # the calls (tool-call deltas only)
         self.mode: Optional[str] = None  # None: undecided; "hermes"; "fallback"
 
 
@@ -185,9 +140,7 @@ class HermesToolParser:
         if message.content is not None:
             events.append((message.content, None, None))
         for call in message.tool_calls:
-            args = _Args(call.name, call.index)
-            args.add(call.arguments)
-            value = args.value() if args.done else None
+            value = _arguments_object(call.arguments)
             if value is None:
                 self._dropped(call.name, call.arguments)
                 continue
@@ -212,17 +165,26 @@ class HermesToolParser:
         )
 
     # -- streaming ------------------------------------------------------------
-    def extract_tool_calls_streaming(self, previous_texts, current_text: str, delta_text: str):
+    def extract_tool_calls_streaming(
+        self, previous_texts, current_text: str, delta_text: str, finish_reason: Optional[str] = None
+    ):
         """One delta of a request.  ``previous_texts`` identifies the request.
 
-        The request's state is dropped when it ends: when the chunk carries a
-        ``finish_reason`` (read from Xinference's ``_post_process_completion_chunk``,
-        the caller), or, for a request that ended otherwise (client gone, output
-        ending inside reasoning), when its ``previous_texts`` list is no longer
+        ``finish_reason`` (not None on the request's last chunk) closes the
+        parser: what it still held comes out (a ``<tool_`` at the very end, a
+        call whose ``</tool_call>`` never came).  Xinference 4.1.0 does not pass
+        it: it is then read from the caller, ``_post_process_completion_chunk``
+        (see :func:`_caller_finish_reason` for why there is no other way).
+
+        The request's state is dropped when it ends: on its ``finish_reason``,
+        or, for a request that ended otherwise (client gone, output ending
+        inside reasoning), when its ``previous_texts`` list is no longer
         referenced by anyone but this table (checked when a request starts);
         and the table never holds more than ``max_requests`` requests.
         """
-        finished = _caller_finish_reason() is not None
+        if finish_reason is None:
+            finish_reason = _caller_finish_reason()
+        finished = finish_reason is not None
         request = self._request(previous_texts, current_text, delta_text)
         if request.parser is None:
             # Ended already (Xinference's vLLM backend sends the output again
@@ -238,7 +200,7 @@ class HermesToolParser:
                 if finished:
                     # Keep a tombstone (no parser) until the list is gone.
                     request.parser = None
-                    request.calls = {}
+                    request.fold = None
         if not events:
             return None
         if len(events) == 1:
@@ -347,35 +309,26 @@ class HermesToolParser:
         return events + self._close(request)
 
     def _events(self, request: _Request, deltas: list) -> List[Event]:
-        events: List[Event] = []
+        """Content as it comes, and each call once, whole, when its block has
+        ended (its arguments are final)."""
         content: List[str] = []
+        calls: List[dict] = []
         for delta in deltas:
             text = delta.get("content")
             if text is not None:
                 content.append(text)
-                continue
-            for call in delta["tool_calls"]:
-                index = call["index"]
-                function = call["function"]
-                if "id" in call:
-                    request.calls[index] = _Args(function["name"], index)
-                args = request.calls[index]
-                if args.add(function.get("arguments") or ""):
-                    value = args.value()
-                    if content:
-                        events.append(("".join(content), None, None))
-                        content = []
-                    if value is None:
-                        self._dropped(args.name, "".join(args.parts))
-                    else:
-                        events.append((None, args.name, value, index))
-                    del request.calls[index]
-        if content:
-            events.append(("".join(content), None, None))
-        if request.parser.closed and request.calls:
-            for args in request.calls.values():
-                self._dropped(args.name, "".join(args.parts))
-            request.calls.clear()
+            else:
+                calls.append(delta)
+        events: List[Event] = [("".join(content), None, None)] if content else []
+        fold = request.fold
+        if calls:
+            fold.add(calls)
+        for call in fold.finish(request.parser.calls_finished):
+            value = _arguments_object(call.arguments)
+            if value is None:
+                self._dropped(call.name, call.arguments)
+            else:
+                events.append((None, call.name, value, call.index))
         return events
 
 
@@ -393,12 +346,30 @@ def _prefix_at_end(text: str) -> int:
     return 0
 
 
+# -- the one place that reads Xinference's frame --------------------------------
 def _caller_finish_reason() -> Optional[str]:
-    """The ``finish_reason`` of the chunk being converted, when the caller is
-    Xinference's ``_post_process_completion_chunk`` (4.1.0 reads it into a local
-    before calling the tool parser); None otherwise."""
+    """The ``finish_reason`` of the chunk being converted, read from the caller
+    when it is Xinference's ``_post_process_completion_chunk``; None otherwise.
+
+    Why a frame is read: a tool parser must know when a request's output has
+    ended (the parser then closes: see ``extract_tool_calls_streaming``), and
+    Xinference 4.1.0 does not tell it.  ``_post_process_completion_chunk``
+    (``xinference/model/llm/utils.py``) reads ``finish_reason`` from the chunk
+    into a local and calls ``self.tool_parser.extract_tool_calls_streaming(
+    previous_texts, current_text, delta_text)``: the chunk is not passed, the
+    only other per-call state it sets is the ``request_tools_var`` context
+    variable (the request's tools), and no end-of-stream call exists.  The
+    arguments cannot tell the last chunk either (an empty ``delta_text`` also
+    comes mid-stream, e.g. from reasoning chunks).  The alternative, wrapping
+    ``ChatModelMixin._post_process_completion_chunk``, would patch Xinference
+    for every model and parser and depend on the same internals.  So: one
+    frame up from our ``extract_tool_calls_streaming``, only when the function
+    is that one (by name), the local ``finish_reason``; anything else gives
+    None, and the request state is then freed by the sweep instead.
+    tests/test_xinference.py checks that the real Xinference still has it.
+    A caller that knows the end passes ``finish_reason=`` and skips this."""
     try:
-        frame = sys._getframe(2)
+        frame = sys._getframe(2)  # 0: here, 1: extract_tool_calls_streaming, 2: its caller
     except ValueError:  # pragma: no cover
         return None
     if frame.f_code.co_name != "_post_process_completion_chunk":
@@ -432,110 +403,21 @@ def register(module=None, replace_qwen: bool = False) -> None:
     )
 
 
-class _Finder:
-    """A meta-path finder that registers our parsers right after Xinference's
-    tool-parser package has been executed (it only wraps that one import)."""
-
-    def __init__(self, replace_qwen: bool) -> None:
-        self.replace_qwen = replace_qwen
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != TOOL_PARSERS_MODULE:
-            return None
-        from importlib.machinery import PathFinder
-
-        spec = PathFinder.find_spec(fullname, path, target)
-        if spec is None or spec.loader is None:
-            return None
-        loader = spec.loader
-        exec_module = loader.exec_module
-        replace_qwen = self.replace_qwen
-
-        def exec_and_register(module):
-            exec_module(module)
-            try:
-                register(module, replace_qwen=replace_qwen)
-            except Exception:  # never break Xinference's import
-                logger.exception("hermes-parse: registering the Xinference tool parsers failed")
-
-        loader.exec_module = exec_and_register
-        return spec
-
-
 def install_import_hook(replace_qwen: bool = False) -> None:
     """Register now if Xinference's tool-parser package is loaded, else as soon as it is."""
-    module = sys.modules.get(TOOL_PARSERS_MODULE)
-    if module is not None and hasattr(module, "TOOL_PARSERS"):
-        register(module, replace_qwen=replace_qwen)
-        return
-    for finder in sys.meta_path:
-        if isinstance(finder, _Finder):
-            finder.replace_qwen = replace_qwen
-            return
-    sys.meta_path.insert(0, _Finder(replace_qwen))
+    _hook.install(replace_qwen)
 
 
 def _pth_startup(replace_qwen: bool) -> None:
-    """What the ``.pth`` line runs at interpreter start-up."""
-    setting = os.environ.get(ENV, "")
-    if setting == "0":
-        return
-    if setting == "qwen":
-        replace_qwen = True
-    elif setting == "hermes":
-        replace_qwen = False
-    install_import_hook(replace_qwen=replace_qwen)
-
-
-def _pth_line(replace_qwen: bool) -> str:
-    return (
-        "import hermes_parse.xinference as _hermes_parse_xinference; "
-        f"_hermes_parse_xinference._pth_startup({bool(replace_qwen)})\n"
-    )
-
-
-def _site_dir() -> str:
-    import sysconfig
-
-    return sysconfig.get_paths()["purelib"]
+    """What the ``.pth`` line of hermes-parse <= 0.1.0 runs at start-up
+    (``import hermes_parse.xinference ...; ..._pth_startup(False)``): kept so an
+    older install goes on working; ``install`` replaces that line by one that
+    imports nothing."""
+    _hook.start(replace_qwen)
 
 
 def main(argv=None) -> int:
-    import argparse
+    """``python -m hermes_parse.xinference install|status|uninstall`` (``__main__.py``)."""
+    from .__main__ import main as command
 
-    parser = argparse.ArgumentParser(
-        prog="python -m hermes_parse.xinference",
-        description="Activate hermes-parse in every Xinference process of this Python environment.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    install = sub.add_parser("install", help=f"write {PTH_NAME} into site-packages")
-    install.add_argument("--replace-qwen", action="store_true", help="take over the 'qwen' tool parser too")
-    install.add_argument("--site", help="the site-packages directory (default: this Python's)")
-    uninstall = sub.add_parser("uninstall", help=f"remove {PTH_NAME}")
-    uninstall.add_argument("--site")
-    status = sub.add_parser("status", help="say whether it is installed")
-    status.add_argument("--site")
-    args = parser.parse_args(argv)
-    path = os.path.join(args.site or _site_dir(), PTH_NAME)
-    if args.command == "install":
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(_pth_line(args.replace_qwen))
-        print(f"wrote {path}: registers {NAME!r}" + (" and takes over 'qwen'" if args.replace_qwen else ""))
-    elif args.command == "uninstall":
-        if os.path.exists(path):
-            os.remove(path)
-            print(f"removed {path}")
-        else:
-            print(f"not installed ({path} does not exist)")
-    else:
-        if os.path.exists(path):
-            with open(path, encoding="utf-8") as handle:
-                print(f"installed: {path}: {handle.read().strip()}")
-        else:
-            print(f"not installed ({path} does not exist)")
-            return 1
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    return command(argv)
