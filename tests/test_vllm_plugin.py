@@ -338,3 +338,66 @@ def test_hermes_parse_python_reads_python_literals(tokenizer, size):
     assert _accumulate(_stream(parser, request, HERMES_2_PRO, size)) == (None, expected)
     parser, request = _new_parser(tokenizer)
     assert parser.extract_tool_calls(HERMES_2_PRO, request).tool_calls == []
+
+
+# -- where the plugin lives ------------------------------------------------------
+def test_plugin_path_is_the_package_file():
+    import hermes_parse.vllm
+
+    assert hermes_parse.vllm.PLUGIN_PATH == PLUGIN_PATH.resolve() == Path(vllm_plugin.__file__).resolve()
+
+
+def test_entry_point_names_register():
+    """pyproject's vllm.general_plugins entry point resolves to register()."""
+    try:
+        import tomllib
+    except ImportError:  # Python < 3.11
+        tomllib = pytest.importorskip("tomli")
+    with open(REPO / "pyproject.toml", "rb") as handle:
+        project = tomllib.load(handle)["project"]
+    target = project["entry-points"]["vllm.general_plugins"]["hermes_parse"]
+    module, _, attr = target.partition(":")
+    assert getattr(importlib.import_module(module), attr) is vllm_plugin.register
+
+
+def _python(code: str, **kwargs):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, **kwargs)
+
+
+def test_package_imports_no_vllm():
+    out = _python("import sys, hermes_parse.vllm; print(sorted(m for m in sys.modules if m.split('.')[0] == 'vllm'))")
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr
+
+
+def test_plugin_file_loads_from_a_checkout_that_is_not_installed(tmp_path):
+    """--tool-parser-plugin on the file of a checkout hermes_parse is not
+    installed from: the file finds its package three levels up."""
+    import shutil
+
+    checkout = tmp_path / "checkout"
+    shutil.copytree(REPO / "hermes_parse", checkout / "hermes_parse", ignore=shutil.ignore_patterns("__pycache__"))
+    code = f"""
+import sys
+# Forget the installed (editable) hermes_parse: only vLLM stays importable.
+def editable(f):
+    return "editable" in (str(getattr(f, "__module__", "")) + type(f).__module__).lower()
+sys.meta_path[:] = [f for f in sys.meta_path if not editable(f)]
+sys.path_hooks[:] = [h for h in sys.path_hooks if not editable(h)]
+sys.path_importer_cache.clear()
+sys.path[:] = [p for p in sys.path if p not in ("", {str(REPO)!r})]
+import importlib.util
+assert importlib.util.find_spec("hermes_parse") is None
+from vllm.tool_parsers import ToolParserManager
+ToolParserManager.import_tool_parser({str(checkout / "hermes_parse" / "vllm" / "plugin.py")!r})
+import hermes_parse
+print(hermes_parse.__file__)
+print(sorted(n for n in ToolParserManager.list_registered() if n.startswith("hermes_parse")))
+"""
+    out = _python(code, cwd=str(tmp_path))
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.strip().splitlines()
+    assert lines[-2] == str(checkout / "hermes_parse" / "__init__.py")
+    assert lines[-1] == "['hermes_parse', 'hermes_parse_python']"
