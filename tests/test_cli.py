@@ -193,12 +193,14 @@ def test_field_path(capsysbinary):
 
 
 def test_default_field_missing_suggests_one(capsysbinary):
-    """A record whose text is elsewhere is a bad record, with a --field suggestion."""
+    """A record whose text is elsewhere is a bad record, with a --field suggestion;
+    a run that reads no record at all is an error, with the keys the records have."""
     code, out, err = run(capsysbinary, "extract", str(EXAMPLES / "batch_output.jsonl"))
-    assert code == 0 and out == b""
+    assert code == 1 and out == b""
     assert "batch_output.jsonl:1: bad record: response is an object, not a string" in err
     assert "perhaps --field response.body.choices.0.message.content" in err
     assert "3 bad records skipped" in err
+    assert "error: no record could be read (3 bad); the records' keys are id, custom_id," in err
 
 
 def test_pretty_json_document_and_array(tmp_path, capsysbinary):
@@ -542,12 +544,13 @@ def test_several_files(tmp_path, capsysbinary):
 
 
 def test_empty_input(tmp_path, capsysbinary):
-    """An empty input has no records (and --format text makes it one empty completion)."""
+    """An empty input has no records, in every format: exit 0, no output, a note."""
     path = tmp_path / "empty"
     path.write_bytes(b"")
-    assert run(capsysbinary, "extract", str(path))[:2] == (0, b"")
-    code, out, _ = run(capsysbinary, "extract", "--format", "text", str(path))
-    assert lines_of(out) == [{"role": "assistant", "content": None}]
+    for fmt in ("auto", "text", "jsonl", "chat", "sse"):
+        code, out, err = run(capsysbinary, "extract", "--format", fmt, str(path))
+        assert (code, out) == (0, b""), fmt
+        assert err == f"hermes-parse: {path}: no records (the input is empty)\n", fmt
 
 
 # ---------------------------------------------------------------------------
@@ -621,10 +624,15 @@ def test_fix_passes_other_records_through(tmp_path, capsysbinary):
     path = tmp_path / "log.jsonl"
     path.write_bytes(b'{"completion": "x"}\n{oops\n')
     code, out, err = run(capsysbinary, "extract", "--fix", str(path))
-    assert code == 0
+    assert code == 1  # no record could be read
     assert out == b'{"completion": "x"}\n{oops\n'
     assert f"{path}:1: bad record: not a chat.completion response" in err
     assert f"{path}:2: bad record: not JSON" in err
+    assert "error: no record could be read (2 bad); --fix repairs chat.completion" in err
+    response = json.loads((EXAMPLES / "chat_completion.json").read_bytes())
+    path.write_bytes(b'{"completion": "x"}\n' + json.dumps(response).encode() + b"\n")
+    code, out, err = run(capsysbinary, "extract", "--fix", str(path))
+    assert code == 0 and "error" not in err
     code, out, err = run(capsysbinary, "extract", "--fix", str(EXAMPLES / "completion.txt"))
     assert code == 2 and "is plain text" in err
 

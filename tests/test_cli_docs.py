@@ -137,4 +137,4 @@ def test_version():
     """--version names the version and the backend."""
     proc = run_cli("--version")
     assert proc.returncode == 0
-    assert re.fullmatch(rb"hermes-parse \d+\.\d+\.\d+ \((cython|python)\)\n", proc.stdout)
+    assert re.fullmatch(rb"hermes-parse \d+\.\d+\.\d+ \((cython|python: [^()]+)\)\n", proc.stdout)

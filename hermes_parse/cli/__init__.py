@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import platform
 import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
@@ -142,6 +143,29 @@ examples:
 {EXIT_CODES}"""
 
 
+def backend() -> str:
+    """Which twin of the parser runs, and why when it is the pure-Python one:
+    ``cython``, or ``python: <reason>``."""
+    if BACKEND == "cython":
+        return "cython"
+    if os.environ.get("HERMES_PARSE_NO_EXTENSIONS"):
+        return "python: HERMES_PARSE_NO_EXTENSIONS is set"
+    if platform.python_implementation() != "CPython":
+        return f"python: the compiled extension is for CPython, not {platform.python_implementation()}"
+    return NOT_BUILT
+
+
+NOT_BUILT = "python: the compiled extension is not built"
+# Printed once a run, on a terminal, when the pure-Python twin runs because the
+# extension was not built (pip falls back to it silently without a C compiler).
+# Not in a pipe or a log: scripts and tests read stderr; --version always says.
+SLOW_NOTE = (
+    "note: the compiled extension is not built (no C compiler at install?): running the"
+    " pure-Python parser, several times slower; reinstall with a C compiler, or set"
+    " HERMES_PARSE_NO_EXTENSIONS=1 to choose the Python parser and silence this note"
+)
+
+
 class _Formatter(argparse.RawDescriptionHelpFormatter):
     def __init__(self, prog: str) -> None:
         super().__init__(prog, max_help_position=30)
@@ -170,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=MAIN_EPILOG,
         formatter_class=_Formatter,
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__} ({BACKEND})")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__} ({backend()})")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.required = True
 
@@ -248,6 +272,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     extract.add_argument(
         "--with-problems", action="store_true", help="add the problems found to each output record"
+    )
+    extract.add_argument(
+        "--truncated",
+        choices=("keep", "drop", "content"),
+        default="keep",
+        help="a call cut by the end of the text (max_tokens), whose arguments may not be valid"
+        " JSON: keep it as far as it went (default), drop it, or leave its text in content;"
+        " a truncated problem is reported either way (not with --fix of an SSE stream)",
     )
     extract.set_defaults(run=run_extract)
 
@@ -327,6 +359,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     reporter = Reporter(strict=getattr(args, "strict", False))
     out = Output()
     reporter.flush_output = out.flush
+    if args.run is not run_plugin_path and backend() == NOT_BUILT and reporter.stream.isatty():
+        reporter.say(SLOW_NOTE)
     try:
         code = args.run(args, reporter, out)
         out.flush()
@@ -383,6 +417,7 @@ def _extractor(args: argparse.Namespace, problems: bool) -> Extractor:
         python_literals=args.python_literals,
         seed=args.seed,
         problems=problems,
+        truncated=getattr(args, "truncated", "keep"),
     )
 
 
@@ -392,10 +427,11 @@ Record = Tuple[int, Optional[int], str, object, bytes]
 def _resolve(source: Source, fmt: str) -> str:
     """How to read ``source``: ``text``, ``jsonl``, ``json`` (one document), ``sse``
     or ``empty``, from ``--format`` and the start of the input."""
-    if fmt == "auto":
-        return detect(source.head)
+    detected = detect(source.head)
+    if fmt == "auto" or detected == "empty":  # an empty input has no record, in any format
+        return detected
     if fmt in ("jsonl", "chat"):
-        return "json" if detect(source.head) == "json" else "jsonl"
+        return "json" if detected == "json" else "jsonl"
     return fmt
 
 
@@ -458,8 +494,11 @@ def _messages(
             else:
                 text, existing = value, NO_CALLS
         except BadRecord as exc:
+            if reporter.bad_keys is None and type(value) is dict:
+                reporter.bad_keys = list(value)
             reporter.bad(_where(source, line, number), str(exc))
             continue
+        reporter.records += 1
         message, problems = message_of(text, number, existing)
         if problems:
             _annotate(problems, number, line)
@@ -537,10 +576,15 @@ def run_extract(args: argparse.Namespace, reporter: Reporter, out: Output) -> in
     write = out.write
     dumps = orjson.dumps
     option = orjson.OPT_APPEND_NEWLINE
+    formats = set()
     for path in paths:
         with Source(path, reporter, progress=not args.no_progress) as source:
             source.drain = out.flush
             fmt = _resolve(source, args.format)
+            formats.add(fmt)
+            if fmt == "empty":
+                reporter.say(f"{source.name}: no records (the input is empty)")
+                continue
             if args.fix:
                 for number, line, kind, value, raw in _records(source, fmt, reporter):
                     if value is BAD_LINE:
@@ -557,7 +601,18 @@ def run_extract(args: argparse.Namespace, reporter: Reporter, out: Output) -> in
                     write(dumps(message, option=option))
                 except (TypeError, orjson.JSONEncodeError):
                     write(dumps_line(message))
-    return reporter.finish()
+    return _finish(reporter, formats, args.fix)
+
+
+def _finish(reporter: Reporter, formats: set, fix: bool = False) -> int:
+    """The summary and the exit code; a run that read no record at all (every
+    record bad) is an error, with a hint."""
+    code = reporter.finish()
+    why = reporter.nothing_read(formats, fix)
+    if why is not None:
+        reporter.say(f"error: {why}")
+        return 1
+    return code
 
 
 def _fix_record(args, extractor, reporter, source, write, number, line, kind, value, raw) -> None:
@@ -567,6 +622,12 @@ def _fix_record(args, extractor, reporter, source, write, number, line, kind, va
             f"--fix repairs chat.completion responses and SSE streams; {source.name} is plain text"
         )
     if kind == "sse":
+        if extractor.truncated != "keep":
+            raise UsageError(
+                f"--truncated {extractor.truncated} applies to messages and chat.completion"
+                f" responses; {source.name} is a stream, which cannot take back what it sent"
+            )
+        reporter.records += 1
         lines, problems = fix_stream(value, extractor, number, line, args.with_problems)
         if problems:
             reporter.found(where, problems)
@@ -574,6 +635,8 @@ def _fix_record(args, extractor, reporter, source, write, number, line, kind, va
             write(piece)
         return
     if chat_message(value) is None:
+        if reporter.bad_keys is None and type(value) is dict:
+            reporter.bad_keys = list(value)
         reporter.bad(
             where, "not a chat.completion response (no choices[0].message); written as it came"
         )
@@ -585,6 +648,7 @@ def _fix_record(args, extractor, reporter, source, write, number, line, kind, va
         # The record may be rewritten: read it again exactly (orjson reads an
         # integer beyond 64 bits as a float; json keeps it).
         value = loads_slow(raw)
+    reporter.records += 1
     try:
         changed, problems = fix_chat(value, extractor, number, args.with_problems)
     except BadRecord as exc:
@@ -607,11 +671,15 @@ def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
     extractor = _extractor(args, problems=True)
     text_of = _text_getter(args)
     stats = Stats()
+    formats = set()
     for path in paths:
         with Source(path, reporter, progress=not args.no_progress) as source:
-            for _, _, message, problems in _messages(
-                source, _resolve(source, args.format), reporter, extractor, text_of
-            ):
+            fmt = _resolve(source, args.format)
+            formats.add(fmt)
+            if fmt == "empty":
+                reporter.say(f"{source.name}: no records (the input is empty)")
+                continue
+            for _, _, message, problems in _messages(source, fmt, reporter, extractor, text_of):
                 stats.add(message, problems)
     data = stats.to_dict(reporter.bad_records)
     if args.json:
@@ -620,7 +688,7 @@ def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
         out.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
     else:
         out.write(stats_table(data).encode("utf-8"))
-    return reporter.finish()
+    return _finish(reporter, formats)
 
 
 def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:

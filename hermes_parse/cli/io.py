@@ -114,6 +114,10 @@ class Reporter:
         self.strict = strict
         self.stream = stream if stream is not None else sys.stderr
         self.bad_records = 0
+        # Records read (used) so far, and the keys of the first bad JSON object
+        # record: a run that reads no record says what the records hold.
+        self.records = 0
+        self.bad_keys: Optional[List[str]] = None
         self.problems = 0
         self.records_with_problems = 0
         self.progress: Optional[Progress] = None
@@ -150,6 +154,25 @@ class Reporter:
             self.problems += 1
             if self.strict and self.problems <= MAX_PRINTED:
                 self.say(f"{where}: {describe(problem)}")
+
+    def nothing_read(self, formats: "set[str]", fix: bool = False) -> Optional[str]:
+        """When no record at all was read but some were bad: why, with a hint
+        (``formats``: the formats the inputs were read as); else None."""
+        if self.records or not self.bad_records:
+            return None
+        hints = []
+        if self.bad_keys is not None and not fix:
+            keys = ", ".join(self.bad_keys[:12]) + (", ..." if len(self.bad_keys) > 12 else "")
+            hints.append(f"the records' keys are {keys or '(none)'}: name the text with --field PATH")
+        if fix:
+            hints.append(
+                "--fix repairs chat.completion responses and SSE streams; extract without --fix"
+                " reads other records"
+            )
+        elif formats & {"jsonl", "json"}:
+            hints.append("if the input is one plain-text completion, read it with --format text")
+        text = f"no record could be read ({self.bad_records:,} bad)"
+        return text + ("; " + "; ".join(hints) if hints else "")
 
     def finish(self) -> int:
         """Print the summary; return the exit code (1: something found under --strict)."""

@@ -284,6 +284,7 @@ class Extractor:
         seed: Optional[int] = None,
         problems: bool = False,
         python_literals: bool = False,
+        truncated: str = "keep",
     ) -> None:
         self.options: dict = {
             "arguments": arguments,
@@ -294,6 +295,9 @@ class Extractor:
             self.options["tools"] = tools.declared
         self.tools = tools
         self.seed = seed
+        # What becomes of a call cut by the end of the text: parse() only (a
+        # stream cannot take back what it sent).
+        self.truncated = truncated
         self.problems = problems or tools is not None
 
     def call_id(self, record: int, choice: int = 0):
@@ -317,7 +321,9 @@ class Extractor:
         the ``--tools`` ones), or None when not asked for.
         """
         problems: Optional[List[dict]] = [] if self.problems else None
-        parsed = parse(text, call_id=self.call_id(record, choice), **self.options)
+        parsed = parse(
+            text, call_id=self.call_id(record, choice), truncated=self.truncated, **self.options
+        )
         content = parsed.content
         calls = [call.to_openai() for call in parsed.tool_calls]
         if problems is not None and parsed.problems:
