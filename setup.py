@@ -1,7 +1,8 @@
 """Builds the Cython twin of the state machine; falls back to pure Python.
 
-``hermes_parse/_machine_c.py`` is a link to ``_machine_py.py``: Cython
-compiles that one source with the types in ``_machine_c.pxd``.  When the
+Each module of ``hermes_parse/machine/`` (but ``codes.py``) is compiled by
+Cython from its Python source, typed by the ``.pxd`` beside it, into an
+extension module of the same name (see ``hermes_parse/machine/__init__.py``).  When the
 extension cannot be built (no compiler, no Cython, or
 ``HERMES_PARSE_NO_EXTENSIONS=1``), the package installs anyway and runs the
 pure-Python twin; it says so here and in ``hermes_parse.BACKEND``.
@@ -40,6 +41,10 @@ class OptionalBuildExt(build_ext):
         )
 
 
+# The order does not matter to Cython; it is the order of the cimports.
+COMPILED_MODULES = ("reader", "body", "hermes", "sink", "envelope")
+
+
 def extensions():
     if os.environ.get("HERMES_PARSE_NO_EXTENSIONS"):
         print("HERMES_PARSE_NO_EXTENSIONS is set: not building the Cython twin", file=sys.stderr)
@@ -49,13 +54,24 @@ def extensions():
     except ImportError:
         OptionalBuildExt._warn("Cython is not installed")
         return []
+    try:
+        return _cythonize(cythonize)
+    except Exception as exc:  # noqa: BLE001 - a Cython error means "pure Python" too
+        OptionalBuildExt._warn(f"Cython failed: {exc}")
+        return []
+
+
+def _cythonize(cythonize):
     return cythonize(
-        ["hermes_parse/_machine_c.py"],
+        [f"hermes_parse/machine/{name}.py" for name in COMPILED_MODULES],
         language_level=3,
         compiler_directives={
             "boundscheck": False,
             "cdivision": True,
             "initializedcheck": False,
+            # Types come from the .pxd files only: the sources' annotations
+            # are for readers and type checkers.
+            "annotation_typing": False,
         },
     )
 

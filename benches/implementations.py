@@ -12,8 +12,8 @@ the way an OpenAI client does (``accumulate``).  The benchmarks time ``drain``
 
 Implementations:
 
-* ``ours-cython``   hermes_parse._machine_c.StreamParser (skipped when not compiled)
-* ``ours-python``   hermes_parse._machine_py.StreamParser
+* ``ours-cython``   the compiled twin of hermes_parse.machine (skipped when not compiled)
+* ``ours-python``   its pure-Python twin (hermes_parse._machine_py)
 * ``reparse``       what most servers do (vLLM's hermes parser): on every delta,
                     re-parse everything after ``<tool_call>`` with
                     partial_json_parser and diff ``json.dumps`` of the arguments
@@ -118,29 +118,27 @@ class Implementation:
 # Ours
 
 
-def _load_twin(module_name: str, compiled: bool):
-    """Import a machine twin; return (module, None) or (None, reason)."""
+def _load_twin(twin: str):
+    """A machine twin's envelope module; return (module, None) or (None, reason)."""
+    import hermes_parse.machine
+
     try:
-        module = importlib.import_module(module_name)
+        return hermes_parse.machine.load(twin), None
     except ImportError as exc:
-        return None, f"{module_name} is not importable ({exc}); build it with `python setup.py build_ext --inplace`"
-    if compiled and not (module.__file__ or "").endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
-        return None, f"{module_name} is not compiled (loaded from {module.__file__}); build it with `python setup.py build_ext --inplace`"
-    return module, None
+        return None, f"the {twin} twin: {exc}; build it with `python setup.py build_ext --inplace`"
 
 
 class Ours(Implementation):
-    def __init__(self, name: str, module_name: str, compiled: bool):
+    def __init__(self, name: str, twin: str):
         self.name = name
-        self.module_name = module_name
-        self.compiled = compiled
+        self.twin = twin
         self._module = None
         self._reason = None
         self._loaded = False
 
     def _load(self):
         if not self._loaded:
-            self._module, self._reason = _load_twin(self.module_name, self.compiled)
+            self._module, self._reason = _load_twin(self.twin)
             self._loaded = True
         return self._module
 
@@ -168,9 +166,12 @@ def stale_build() -> Optional[str]:
     impl = IMPLEMENTATIONS["ours-cython"]
     if impl.unavailable():
         return None
-    built = Path(impl.module.__file__)
-    sources = [built.parent / "_machine_py.py", built.parent / "_machine_c.pxd"]
-    newer = [p.name for p in sources if p.exists() and p.stat().st_mtime > built.stat().st_mtime]
+    built = Path(impl.module.__file__)  # the envelope, the last module built
+    sources = [p for p in built.parent.iterdir() if p.suffix in (".py", ".pxd")]
+    built_at = min(
+        p.stat().st_mtime for p in built.parent.iterdir() if p.name.endswith(built.name[len("envelope"):])
+    )
+    newer = [p.name for p in sources if p.stat().st_mtime > built_at]
     if newer:
         return (f"STALE BUILD: {', '.join(newer)} changed after {built.name} was built; "
                 "rebuild with `python setup.py build_ext --inplace`")
@@ -397,8 +398,8 @@ def OursVllmPlugin() -> VllmParser:
 IMPLEMENTATIONS = {
     impl.name: impl
     for impl in (
-        Ours("ours-cython", "hermes_parse._machine_c", compiled=True),
-        Ours("ours-python", "hermes_parse._machine_py", compiled=False),
+        Ours("ours-cython", "cython"),
+        Ours("ours-python", "python"),
         Reparse(),
         VllmHermes(),
         OursVllmPlugin(),

@@ -6,15 +6,27 @@ OpenAI ``tool_calls``, streaming or whole, with one semantics.
 >>> message.tool_calls[0].arguments
 '{"x": 1}'
 
+The plan of the package (rooms depend on the core, never the reverse):
+
+* the core: this module (the public API), ``_types.py`` (``Message``,
+  ``ToolCall``, ``Problem``, call ids), ``_fold.py`` (``CallFold``: deltas
+  into calls), ``_tools.py`` (reading an OpenAI ``tools`` list) and
+  ``machine/`` (the streaming state machine, compiled and pure-Python twins;
+  its ``__init__`` has the theory of operation);
+* ``cli/``: the ``hermes-parse`` command;
+* ``vllm/``: the vLLM tool-parser plugin;
+* ``xinference/``: the Xinference adapter.
+
 ``BACKEND`` says which twin of the state machine runs: ``"cython"`` (the
-compiled one) or ``"python"`` (no compiled extension, or
+compiled one) or ``"python"`` (no compiled extension, not CPython, or
 ``HERMES_PARSE_NO_EXTENSIONS=1`` in the environment).
 """
 
-import importlib.machinery as _machinery
 import os as _os
 import platform as _platform
+from typing import TYPE_CHECKING
 
+from . import machine as _machine_twins
 from ._fold import CallFold
 from ._types import (
     ClosedError,
@@ -28,26 +40,21 @@ from ._types import (
 
 
 def _load_twin():
-    if _os.environ.get("HERMES_PARSE_NO_EXTENSIONS") or _platform.python_implementation() != "CPython":
-        from . import _machine_py
-
-        return _machine_py, "python"
-    try:
-        from . import _machine_c
-    except ImportError:
-        _machine_c = None
-    # Without a build, `_machine_c` imports as the plain link to
-    # _machine_py.py: that is the Python twin, not the Cython one.
-    if _machine_c is not None and _machine_c.__file__.endswith(tuple(_machinery.EXTENSION_SUFFIXES)):
-        return _machine_c, "cython"
-    from . import _machine_py
-
-    return _machine_py, "python"
+    if not _os.environ.get("HERMES_PARSE_NO_EXTENSIONS") and _platform.python_implementation() == "CPython":
+        module = _machine_twins.compiled()
+        if module is not None:
+            return module, "cython"
+    return _machine_twins.load("python"), "python"
 
 
-_machine, BACKEND = _load_twin()
-StreamParser = _machine.StreamParser
-parse = _machine.parse
+if TYPE_CHECKING:  # the pure-Python twin is the specification of both
+    from .machine.envelope import StreamParser, parse
+
+    BACKEND: str
+else:
+    _machine, BACKEND = _load_twin()
+    StreamParser = _machine.StreamParser
+    parse = _machine.parse
 
 __version__ = "0.1.0"
 __all__ = [

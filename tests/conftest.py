@@ -1,11 +1,11 @@
 """Every test that takes the ``backend`` fixture runs against both twins of the
 state machine: the compiled Cython module and the pure-Python reference."""
 
-import importlib
-import importlib.machinery
 import os
 
 import pytest
+
+import hermes_parse.machine
 
 # The hypothesis profiles (default / ci / long, chosen by $HYPOTHESIS_PROFILE) for
 # every test module, whichever of them runs alone.
@@ -13,10 +13,7 @@ import hypothesis_profiles  # noqa: F401
 
 
 def _compiled_twin():
-    module = importlib.import_module("hermes_parse._machine_c")
-    if not module.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
-        return None
-    return module
+    return hermes_parse.machine.compiled()
 
 
 def pytest_addoption(parser):
@@ -37,7 +34,7 @@ _PARAMS = [
 def backend(request):
     """The machine module under test: ``StreamParser`` and ``parse`` of one twin."""
     if request.param == "python":
-        return importlib.import_module("hermes_parse._machine_py")
+        return hermes_parse.machine.load("python")
     if request.config.getoption("--no-c-extensions"):
         pytest.skip("--no-c-extensions")
     module = _compiled_twin()

@@ -266,7 +266,7 @@ def test_deep_nesting_and_long_numbers(backend):
 def test_backend_selection():
     """BACKEND names the twin the public API uses."""
     assert hermes_parse.BACKEND in ("cython", "python")
-    assert hermes_parse.StreamParser is hermes_parse._machine.StreamParser
+    assert hermes_parse.StreamParser is hermes_parse.machine.load(hermes_parse.BACKEND).StreamParser
 
 
 def test_string_arguments_with_text_after_the_json(backend):

@@ -16,6 +16,8 @@ import re
 import sys
 
 import pytest
+
+import hermes_parse.machine
 from hypothesis import HealthCheck, assume, example, given, note, settings
 from hypothesis import strategies as st
 
@@ -83,13 +85,7 @@ def check_problems(problems, text, message):
 
 def compiled_twin():
     """The Cython twin, or None when it is not built (as tests/conftest.py decides)."""
-    try:
-        module = importlib.import_module("hermes_parse._machine_c")
-    except ImportError:
-        return None
-    if not module.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
-        return None
-    return module
+    return hermes_parse.machine.compiled()
 
 
 def render_hermes(message, indent=None, ensure_ascii=False):
@@ -166,7 +162,7 @@ def test_python_and_cython_twins_agree_delta_by_delta(data):
     compiled = compiled_twin()
     if compiled is None:
         pytest.skip("the Cython extension is not built")
-    python = importlib.import_module("hermes_parse._machine_py")
+    python = hermes_parse.machine.load("python")
     text = data.draw(any_text(), label="text")
     options = data.draw(parser_options(call_id=sequential_ids), label="options")
     chunks = chunk(text, data.draw(cut_points(len(text)), label="cuts"))

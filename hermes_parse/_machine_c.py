@@ -1,1 +1,0 @@
-_machine_py.py

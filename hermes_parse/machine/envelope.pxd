@@ -1,0 +1,74 @@
+# Types for envelope.py, compiled as hermes_parse.machine.envelope.
+import cython
+
+from hermes_parse.machine.body cimport Body
+from hermes_parse.machine.sink cimport Sink
+
+cdef int EV_DEFECT, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
+cdef int S_TEXT_WS, S_TEXT, S_TAG, S_BODY, S_END_TAG, S_SKIP
+cdef str OPEN_TAG, CLOSE_TAG
+cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN, DEFAULT_MAX_BUFFER, NO_LIMIT
+cdef dict BODIES
+cdef object Message, Problem, ClosedError, random_call_id, tool_names
+cdef object new_hermes_body, new_sink
+
+
+@cython.final
+cdef class StreamParser:
+    cdef public list problems
+    cdef int _args_mode
+    cdef object _tools
+    cdef bint _unknown_as_content
+    cdef object _call_id
+    cdef Py_ssize_t _max_buffer
+    cdef bint _python
+    cdef Sink _sink
+    cdef list _held_ws
+    cdef list _held_raw
+    cdef list _pending_problems
+    cdef Body _body
+    cdef bint _closed
+    cdef Py_ssize_t _offset
+    cdef int _state
+    cdef Py_ssize_t _hold_end
+    cdef bint _holding
+    cdef Py_ssize_t _raw_start
+    cdef Py_ssize_t _tag_pos
+    cdef str _tag
+    cdef Py_ssize_t _tag_size
+    cdef Py_ssize_t _tag_start
+    cdef bint _tag_after_skip
+    cdef Py_ssize_t _calls
+    cdef bint _failed_open
+    cdef Py_ssize_t _failed_start
+    cdef str _failed_kind
+    cdef str _failed_detail
+    cdef Py_ssize_t _block_start
+    cdef bint _decided
+    cdef Py_ssize_t _index
+    cdef Py_ssize_t _skip_start
+    cdef str _skip_kind
+    cdef str _skip_detail
+
+    cdef _reset_block(self)
+    cdef _problem(self, str kind, Py_ssize_t offset, Py_ssize_t length, str detail)
+    @cython.locals(body=Body)
+    cdef _begin_block(self, Py_ssize_t i)
+    cdef _not_a_call(self, str text, Py_ssize_t i, str kind, str detail)
+    cdef _end_failed(self, Py_ssize_t end)
+    @cython.locals(body=Body, index=Py_ssize_t, unknown=bint)
+    cdef _start_call(self, str text, Py_ssize_t i)
+    cdef _end_skip(self, Py_ssize_t end)
+    cdef _end_call(self)
+    cdef _end_of_text(self)
+    @cython.locals(body=Body, event=int)
+    cdef _body_event(self, str text, Py_ssize_t i)
+    @cython.locals(
+        n=Py_ssize_t, i=Py_ssize_t, j=Py_ssize_t, limit=Py_ssize_t,
+        pos=Py_ssize_t, size=Py_ssize_t, state=int, c=Py_UCS4, body=Body,
+        tag=str, content=list,
+    )
+    cdef _process(self, str text)
+    cdef _flush_held_text(self)
+    @cython.locals(pos=Py_ssize_t, c=Py_UCS4)
+    cdef Py_ssize_t _end_tag(self, str text, Py_ssize_t i) except -1

@@ -1,0 +1,501 @@
+"""The envelope: content in, ``<tool_call>`` blocks out, and each block's fate.
+
+``StreamParser`` reads the output one character at a time, whatever the
+chunks were (states ``S_*``): content, a tag being matched, a block's body
+(handed to the body grammar, ``BODIES``), the tag after a call, a damaged
+call's rest.  It holds back what is not decided yet (see the package's
+theory of operation), decides whether a block is a call when its body says
+the name is complete, and writes content and calls into the ``Sink``.
+``parse`` is one ``feed`` and a ``close`` with the sink collecting the
+message instead of making deltas.
+
+The reasoning split (``<think>…</think>``) will sit here, in front of the
+block search: it is a question of what surrounds blocks, not of their bodies.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, List, Optional
+
+from .._tools import tool_names
+from .._types import ClosedError, Message, Problem, random_call_id
+from .codes import EV_DEFECT, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
+from .hermes import HermesBody as new_hermes_body  # (the compiled twin cimports the type)
+from .sink import Sink as new_sink
+
+# Envelope states.
+S_TEXT_WS = 0  # content; whitespace here is held (start of text, after a call)
+S_TEXT = 1  # content
+S_TAG = 2  # matching "<tool_call>" in content (or "</tool_call>" after a failed block)
+S_BODY = 3  # inside a block: the body grammar reads
+S_END_TAG = 4  # matching "</tool_call>" or "<tool_call>" after a call
+S_SKIP = 5  # after a defect in a call: looking for a tag
+
+OPEN_TAG = "<tool_call>"
+CLOSE_TAG = "</tool_call>"
+OPEN_TAG_LEN = 11
+CLOSE_TAG_LEN = 12
+
+DEFAULT_MAX_BUFFER = 8 * 1024 * 1024
+NO_LIMIT = 1 << 62
+
+# The body grammars, by dialect name.
+BODIES = {"hermes": new_hermes_body}
+
+
+class StreamParser:
+    """Turns a model's output, fed in chunks of any size, into OpenAI deltas.
+
+    ``feed(text)`` returns the ``choices[0].delta`` dicts that ``text``
+    completes (``[]`` when it needs more input); ``close()`` returns the last
+    ones.  ``problems`` lists the defects found so far; ``calls_finished``
+    counts the calls whose block has ended (their arguments are final: the
+    event ``CallFold.finish`` hands whole calls out on).  Options:
+
+    * ``arguments``: ``"json"`` (normalised as ``json.dumps`` writes it) or
+      ``"raw"`` (the model's own text);
+    * ``tools``: the request's tools (OpenAI shape); a call to a name not in
+      it is kept and reported (``unknown_tool="call"``) or left as content
+      (``unknown_tool="content"``);
+    * ``call_id``: ``f(index, name) -> str``; OpenAI-style random ids by default;
+    * ``max_buffer``: how many characters may be held back before a call's
+      name is known (default 8 Mi); past it the block is content;
+    * ``python_literals``: also read Python dict literals (Hermes-2-Pro).
+
+    Raises ``ValueError`` for an option value it does not know.
+    """
+
+    problems: List[Problem]
+
+    def __init__(
+        self,
+        *,
+        arguments: str = "json",
+        tools: Optional[Iterable[Any]] = None,
+        unknown_tool: str = "call",
+        call_id: Optional[Callable[[int, str], str]] = None,
+        max_buffer: int = DEFAULT_MAX_BUFFER,
+        python_literals: bool = False,
+    ) -> None:
+        if arguments == "json":
+            self._args_mode = M_ENCODE
+        elif arguments == "raw":
+            self._args_mode = M_RAW
+        else:
+            raise ValueError("arguments must be 'json' or 'raw'")
+        if unknown_tool != "call" and unknown_tool != "content":
+            raise ValueError("unknown_tool must be 'call' or 'content'")
+        if max_buffer < 1:
+            raise ValueError("max_buffer must be positive")
+        self._tools = tool_names(tools)
+        self._unknown_as_content = unknown_tool == "content"
+        self._call_id = random_call_id if call_id is None else call_id
+        self._max_buffer = max_buffer
+        self._python = bool(python_literals)
+        self.problems = []
+        self._sink = new_sink(False)
+        self._held_ws = []
+        self._held_raw = []
+        self._pending_problems = []
+        # Made when the first block starts: most outputs have no call, and a
+        # parser is made for every request.
+        self._body = None
+        self._closed = False
+        self._offset = 0
+        self._state = S_TEXT_WS
+        self._hold_end = max_buffer
+        self._holding = False
+        self._raw_start = 0
+        self._tag_pos = 0
+        self._tag = OPEN_TAG
+        self._tag_size = OPEN_TAG_LEN
+        self._tag_start = 0
+        self._tag_after_skip = False
+        self._calls = 0
+        self._failed_open = False
+        self._failed_start = 0
+        self._failed_kind = ""
+        self._failed_detail = ""
+        self._block_start = 0
+        self._decided = False
+        self._index = -1
+        self._skip_start = 0
+        self._skip_kind = ""
+        self._skip_detail = ""
+
+    def _reset_block(self) -> None:
+        self._block_start = 0
+        self._decided = False
+        self._index = -1
+        self._skip_start = 0
+        self._skip_kind = ""
+        self._skip_detail = ""
+        self._sink.args.clear()
+        self._pending_problems.clear()
+
+    # -- public ------------------------------------------------------------
+
+    def feed(self, text: str) -> List[Dict[str, Any]]:
+        """Consume ``text``; return the deltas it completes (``[]``: need more input).
+
+        Raises ``TypeError`` for anything but ``str`` and ``ClosedError``
+        after ``close()``.
+        """
+        if type(text) is not str:
+            if not isinstance(text, str):
+                raise TypeError(f"feed() takes str, not {type(text).__name__}")
+            text = str(text)
+        if self._closed:
+            raise ClosedError("feed() after close()")
+        self._process(text)
+        self._offset += len(text)
+        return self._sink.take(self._decided)
+
+    def close(self) -> List[Dict[str, Any]]:
+        """End the stream; return the last deltas.  Calling it again returns ``[]``."""
+        if self._closed:
+            return []
+        self._closed = True
+        self._process("")
+        self._end_of_text()
+        return self._sink.take(self._decided)
+
+    @property
+    def closed(self) -> bool:
+        """``True`` once ``close()`` has been called."""
+        return self._closed
+
+    @property
+    def calls_finished(self) -> int:
+        """How many calls are complete: their block has ended, their arguments are final."""
+        return self._sink.calls_finished
+
+    def _message(self, text: str) -> Message:
+        """What ``parse`` returns: the whole text fed at once and accumulated as a
+        client accumulates the deltas, without making the deltas."""
+        self._sink.collect = True
+        self.feed(text)
+        self.close()
+        return self._sink.message(self.problems)
+
+    # -- the block's fate --------------------------------------------------
+
+    def _problem(self, kind, offset, length, detail):
+        if self._decided:
+            self.problems.append(Problem(kind, offset, length, self._index, detail))
+        else:
+            self._pending_problems.append((kind, offset, length, detail))
+
+    def _begin_block(self, i):
+        """A "<tool_call>" ends at ``i``: hold the block until its name is known."""
+        self._reset_block()
+        if self._body is None:
+            self._body = BODIES["hermes"]()
+        self._body.begin(self._sink.args, self._args_mode, self._python)
+        self._block_start = self._offset + i - OPEN_TAG_LEN
+        self._hold_end = self._block_start + self._max_buffer
+        self._holding = True
+        self._held_raw.append(OPEN_TAG)
+        self._raw_start = i
+        self._state = S_BODY
+
+    def _not_a_call(self, text, i, kind, detail):
+        """The undecided block is content after all, from its tag up to ``i``."""
+        held = self._held_ws
+        held.extend(self._held_raw)
+        held.append(text[self._raw_start : i])
+        self._sink.content.append("".join(held))
+        held.clear()
+        self._held_raw.clear()
+        # The block is content up to its "</tool_call>"; the problem spans it
+        # all, so it is reported when that tag (or the next block, or the
+        # end of the text) is seen.
+        self._failed_start = self._block_start
+        self._failed_kind = kind
+        self._failed_detail = detail
+        self._failed_open = True
+        self._holding = False
+        self._hold_end = NO_LIMIT
+        self._reset_block()
+        self._state = S_TEXT
+
+    def _end_failed(self, end):
+        """The block that turned out to be content ends at ``end``."""
+        start = self._failed_start
+        self.problems.append(
+            Problem(self._failed_kind, start, end - start, None, self._failed_detail)
+        )
+        self._failed_open = False
+
+    def _start_call(self, text, i):
+        """The name is complete at ``i``: the block is a call.  Send its first delta."""
+        body = self._body
+        name = body.name
+        if not name:
+            self._not_a_call(text, i, "not_a_call", "the name is empty or too long")
+            return
+        unknown = self._tools is not None and name not in self._tools
+        if unknown and self._unknown_as_content:
+            self._not_a_call(text, i, "unknown_tool", "undeclared tool " + repr(name))
+            return
+        index = self._calls
+        self._calls += 1
+        self._index = index
+        self._decided = True
+        body.decided = True
+        self._holding = False
+        self._hold_end = NO_LIMIT
+        self._held_ws.clear()  # whitespace before a call is not content
+        self._held_raw.clear()
+        self._sink.open_call(index, self._call_id(index, name), name)
+        for kind, offset, length, detail in self._pending_problems:
+            self.problems.append(Problem(kind, offset, length, index, detail))
+        self._pending_problems.clear()
+        if unknown:
+            self.problems.append(
+                Problem(
+                    "unknown_tool",
+                    body.value_start,
+                    self._offset + i - body.value_start,
+                    index,
+                    "undeclared tool " + repr(name),
+                )
+            )
+
+    def _end_skip(self, end):
+        start = self._skip_start
+        self.problems.append(
+            Problem(self._skip_kind, start, end - start, self._index, self._skip_detail)
+        )
+        self._skip_kind = ""
+
+    def _end_call(self):
+        """The call's block is over: its arguments are final."""
+        if self._skip_kind:
+            self._end_skip(self._tag_start)
+        self._sink.close_call()
+        self._reset_block()
+
+    def _end_of_text(self):
+        state = self._state
+        if state == S_TEXT_WS:
+            self._held_ws.clear()  # trailing whitespace is not content
+        elif state == S_TAG:
+            self._flush_held_text()
+        elif state == S_TEXT:
+            pass
+        elif not self._decided:
+            self._not_a_call("", 0, "not_a_call", "the text ended before the name")
+        else:
+            if state == S_SKIP or (state == S_END_TAG and self._tag_after_skip):
+                self._end_skip(self._offset)
+            elif state == S_BODY and self._body.finish():
+                start = self._block_start
+                self.problems.append(
+                    Problem(
+                        "truncated",
+                        start,
+                        self._offset - start,
+                        self._index,
+                        "the text ended inside the call",
+                    )
+                )
+            self._end_call()
+        if self._failed_open:
+            self._end_failed(self._offset)
+        self._state = S_TEXT
+
+    def _body_event(self, text, i):
+        """Act on why the body grammar stopped at ``i``."""
+        body = self._body
+        if body.problems:  # queued while reading: they belong to this call
+            for kind, offset, length, detail in body.problems:
+                self._problem(kind, offset, length, detail)
+            body.problems.clear()
+        event = body.event
+        if event == EV_NAME:
+            self._start_call(text, i)
+        elif event == EV_DEFECT:
+            # Before the name the block is content; after it, the call keeps
+            # what was sent and the rest of the block is skipped.
+            if not self._decided:
+                self._not_a_call(text, i, "not_a_call", body.detail)
+            else:
+                self._skip_start = body.defect_at
+                self._skip_kind = body.kind
+                self._skip_detail = body.detail
+                self._state = S_SKIP
+        elif event == EV_TAG:
+            self._tag_start = self._offset + i - 1
+            self._tag_after_skip = False
+            self._tag_pos = 1
+            self._state = S_END_TAG
+
+    # -- the loop ----------------------------------------------------------
+
+    def _process(self, text):
+        n = len(text)
+        i = 0
+        content = self._sink.content
+        if self._holding:
+            self._raw_start = 0
+        while i < n:
+            state = self._state
+            limit = self._hold_end - self._offset
+            if limit <= i:
+                # More than max_buffer characters held back.
+                if state == S_TEXT_WS or state == S_TAG:
+                    self._flush_held_text()
+                    self._state = S_TEXT
+                else:
+                    self._not_a_call(
+                        text, i, "not_a_call", "more than max_buffer characters before the name"
+                    )
+                continue
+            if limit > n:
+                limit = n
+            if state == S_TEXT:
+                j = text.find("<", i)
+                if j < 0:
+                    content.append(text[i:] if i else text)
+                    i = n
+                else:
+                    if j > i:
+                        content.append(text[i:j])
+                    i = j + 1
+                    self._tag_pos = 1
+                    self._state = S_TAG
+            elif state == S_BODY:
+                body = self._body
+                i = body.feed(text, i, limit, self._offset)
+                if body.event != EV_NONE or body.problems:
+                    self._body_event(text, i)
+            elif state == S_TEXT_WS:
+                j = i
+                while j < limit:
+                    c = text[j]
+                    if c == " " or c == "\n" or c == "\r" or c == "\t":
+                        j += 1
+                    else:
+                        break
+                if j > i:
+                    self._held_ws.append(text[i:j])
+                i = j
+                if i < limit:
+                    if text[i] == "<":
+                        i += 1
+                        self._tag_pos = 1
+                        self._state = S_TAG
+                    else:
+                        self._flush_held_text()
+                        self._state = S_TEXT
+            elif state == S_TAG:
+                # "<tool_call>" starts a block; inside a block that turned out
+                # to be content, "</tool_call>" ends it.
+                pos = self._tag_pos
+                if pos == 1 and i < limit:
+                    if text[i] == "/" and self._failed_open:
+                        self._tag = CLOSE_TAG
+                        self._tag_size = CLOSE_TAG_LEN
+                    else:
+                        self._tag = OPEN_TAG
+                        self._tag_size = OPEN_TAG_LEN
+                tag = self._tag
+                size = self._tag_size
+                while i < limit and pos < size and text[i] == tag[pos]:
+                    pos += 1
+                    i += 1
+                self._tag_pos = pos
+                if pos == size:
+                    if size == OPEN_TAG_LEN:
+                        if self._failed_open:
+                            self._end_failed(self._offset + i - OPEN_TAG_LEN)
+                        self._begin_block(i)
+                    else:
+                        content.append(CLOSE_TAG)
+                        self._end_failed(self._offset + i)
+                        self._state = S_TEXT
+                elif i < limit:
+                    self._flush_held_text()
+                    self._state = S_TEXT
+            elif state == S_SKIP:
+                j = text.find("<", i)
+                if j < 0:
+                    i = n
+                else:
+                    self._tag_start = self._offset + j
+                    self._tag_after_skip = True
+                    self._tag_pos = 1
+                    self._state = S_END_TAG
+                    i = j + 1
+            else:
+                i = self._end_tag(text, i)
+        if self._holding and self._raw_start < n:
+            self._held_raw.append(text[self._raw_start :])
+
+    def _flush_held_text(self):
+        """Held whitespace and a partial tag turn out to be content."""
+        held = self._held_ws
+        if self._state == S_TAG:
+            held.append(self._tag[: self._tag_pos])
+        if held:
+            self._sink.content.append("".join(held))
+            held.clear()
+        self._hold_end = NO_LIMIT
+
+    def _end_tag(self, text, i):
+        """S_END_TAG: "</tool_call>" ends the call's block, "<tool_call>" starts
+        the next; anything else is text after the call.  Return the next index."""
+        c = text[i]
+        pos = self._tag_pos
+        if pos == 1:
+            if c == "/":
+                self._tag = CLOSE_TAG
+                self._tag_size = CLOSE_TAG_LEN
+            else:
+                self._tag = OPEN_TAG
+                self._tag_size = OPEN_TAG_LEN
+        if c == self._tag[pos]:
+            pos += 1
+            self._tag_pos = pos
+            if pos < self._tag_size:
+                return i + 1
+            self._end_call()
+            if self._tag_size == OPEN_TAG_LEN:
+                self._begin_block(i + 1)
+            else:
+                self._state = S_TEXT_WS
+                self._hold_end = self._offset + i + 1 + self._max_buffer
+            return i + 1
+        if not self._tag_after_skip:
+            self._skip_start = self._tag_start
+            self._skip_kind = "trailing_text"
+            self._skip_detail = "text after the call's object"
+        self._state = S_SKIP
+        return i
+
+
+def parse(text: str, truncated: str = "keep", **options: Any) -> Message:
+    """Parse a whole output; return a ``Message``.
+
+    The result equals what a client accumulates from ``StreamParser`` fed the
+    same text in any chunks.  Takes ``StreamParser``'s options, and
+    ``truncated``: what becomes of a call cut by the end of the text
+    (``max_tokens``): ``"keep"`` it with its arguments as far as they went
+    (the default, and what a stream has sent), ``"drop"`` it, or move its
+    block to ``"content"``; the ``truncated`` problem is reported either way.
+    Raises ``ValueError`` for an unknown option value, ``TypeError`` for a
+    ``text`` that is not ``str``.
+    """
+    if truncated != "keep" and truncated != "drop" and truncated != "content":
+        raise ValueError("truncated must be 'keep', 'drop' or 'content'")
+    parser = StreamParser(**options)  # checks the options
+    if type(text) is str and OPEN_TAG not in text:
+        # No block can start: the machine would only hold whitespace at the
+        # start (dropped when nothing else follows, unless past max_buffer).
+        if text.strip(" \t\r\n") or len(text) > options.get("max_buffer", DEFAULT_MAX_BUFFER):
+            return Message(text)
+        return Message(None)
+    if truncated == "keep":
+        return parser._message(text)
+    return parser._message(text).settle_truncated(text, truncated)

@@ -1,0 +1,23 @@
+# Types for sink.py, compiled as hermes_parse.machine.sink.
+import cython
+
+cdef object Message, ToolCall
+
+
+@cython.final
+cdef class Sink:
+    cdef public bint collect
+    cdef public list content
+    cdef public list args
+    cdef public list deltas
+    cdef public list collected
+    cdef public Py_ssize_t index
+    cdef public bint args_sent
+    cdef public Py_ssize_t calls_finished
+
+    cdef list take(self, bint in_call)
+    @cython.locals(args=list, text=str)
+    cdef flush_args(self)
+    cdef open_call(self, Py_ssize_t index, object call_id, str name)
+    cdef close_call(self)
+    cdef message(self, list problems)

@@ -1,0 +1,102 @@
+"""The output sink: where the envelope writes content and calls, for both uses.
+
+A stream wants OpenAI ``delta`` dicts, made as late as possible so that one
+``feed`` gives one content delta however many runs it read; ``parse()`` wants
+the message, and making deltas only to fold them again would double its cost.
+So the envelope writes pieces here (``content``, and ``args``, the list the
+JSON reader writes the current call's arguments into) and the sink makes
+whichever output was asked for: deltas (``take``) or the collected message
+(``message``).  ``calls_finished`` counts the calls whose arguments are
+final: the event ``CallFold.finish`` hands whole calls out on.
+"""
+
+from .._types import Message, ToolCall
+
+
+class Sink:
+    """Content and calls, as deltas or as one message (``collect``)."""
+
+    def __init__(self, collect):
+        self.collect = collect
+        self.content = []  # content pieces not yet sent
+        self.args = []  # pieces of the current call's arguments not yet sent
+        self.deltas = []
+        self.collected = []  # parse(): [id, name, argument pieces] per call
+        self.index = -1  # the current call
+        self.args_sent = False
+        self.calls_finished = 0
+
+    def take(self, in_call):
+        """The deltas made since the last ``take`` (``[]``: need more input).
+
+        ``in_call``: a call is open and its arguments may be sent as they are.
+        """
+        if self.collect:
+            return []
+        if self.content:
+            self.deltas.append({"content": "".join(self.content)})
+            self.content.clear()
+        if in_call:
+            self.flush_args()
+        deltas = self.deltas
+        if not deltas:
+            return []
+        self.deltas = []
+        return deltas
+
+    def flush_args(self):
+        """Send the arguments written so far."""
+        args = self.args
+        if args:
+            text = args[0] if len(args) == 1 else "".join(args)
+            args.clear()
+            if text:
+                self.args_sent = True
+                if self.collect:
+                    self.collected[self.index][2].append(text)
+                else:
+                    self.deltas.append(
+                        {"tool_calls": [{"index": self.index, "function": {"arguments": text}}]}
+                    )
+
+    def open_call(self, index, call_id, name):
+        """Call ``index`` begins: its id, type and name go out before any argument."""
+        self.index = index
+        self.args_sent = False
+        if self.collect:
+            self.collected.append([call_id, name, []])
+            return
+        if self.content:
+            self.deltas.append({"content": "".join(self.content)})
+            self.content.clear()
+        self.deltas.append(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": name, "arguments": ""},
+                    }
+                ]
+            }
+        )
+
+    def close_call(self):
+        """The current call's block is over: its arguments are final
+        (``{}`` if none were ever written)."""
+        if not self.args_sent and not self.args:
+            self.args.append("{}")
+        self.flush_args()
+        self.calls_finished += 1
+
+    def message(self, problems):
+        """What ``parse`` returns (with ``collect`` set)."""
+        return Message(
+            "".join(self.content) or None,
+            [
+                ToolCall(index, call[0], call[1], "".join(call[2]))
+                for index, call in enumerate(self.collected)
+            ],
+            problems,
+        )
