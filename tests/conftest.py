@@ -11,6 +11,15 @@ import hermes_parse.machine
 # every test module, whichever of them runs alone.
 import hypothesis_profiles  # noqa: F401
 
+# CI's rule: with $HERMES_PARSE_STRICT_SKIPS=1 a skip for something missing fails the run.
+from strict_skips import (  # noqa: F401
+    pytest_collectreport,
+    pytest_runtest_logreport,
+    pytest_sessionfinish,
+    pytest_sessionstart,
+    pytest_terminal_summary,
+)
+
 
 def _compiled_twin():
     return hermes_parse.machine.compiled()
