@@ -114,12 +114,17 @@ def validate_chunk(delta: dict) -> None:
     assert model.model_dump(exclude_unset=True) == delta
 
 
-def validate_message(message: Message) -> None:
-    """Validate ``message.to_openai()`` with the openai package's ChatCompletionMessage."""
-    data = message.to_openai()
+def check_message(data: dict) -> None:
+    """``data`` is an OpenAI assistant message, exactly (the openai package's
+    ChatCompletionMessage: no unknown field, nothing lost)."""
     model = ChatCompletionMessage.model_validate(data)
     assert not model.model_extra, model.model_extra
     assert model.model_dump(exclude_unset=True) == data
+
+
+def validate_message(message: Message) -> None:
+    """Validate ``message.to_openai()`` with the openai package's ChatCompletionMessage."""
+    check_message(message.to_openai())
 
 
 def cuts_to_chunks(text: str, cuts: Iterable[int]) -> List[str]:

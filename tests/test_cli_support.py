@@ -12,9 +12,10 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from openai.types.chat import ChatCompletion, ChatCompletionChunk, ChatCompletionMessage
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 import hermes_parse
+from helpers import check_message  # noqa: F401  (the one check of a message, for test_cli*.py)
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -60,13 +61,6 @@ def ids_for(seed: int, record: int, choice: int = 0):
 def expected_message(text: str, seed: int, record: int, **options) -> dict:
     """What ``extract --seed`` must print for ``text``: ``parse(text).to_openai()``."""
     return hermes_parse.parse(text, call_id=ids_for(seed, record), **options).to_openai()
-
-
-def check_message(data: dict) -> None:
-    """``data`` is an OpenAI assistant message, exactly (the openai package's type)."""
-    model = ChatCompletionMessage.model_validate(data)
-    assert not model.model_extra, model.model_extra
-    assert model.model_dump(exclude_unset=True) == data
 
 
 def check_completion(data: dict) -> ChatCompletion:
