@@ -319,3 +319,84 @@ def test_existing_stream_calls_with_null_fields(tmp_path, capsysbinary):
         ("call_c", "g", "{}"),
     ]
     assert [c["function"]["name"] for c in calls[2:]] == ["get_time"]
+
+
+# ---------------------------------------------------------------------------
+# Without orjson (it may live in the `cli` extra): the same bytes out.
+
+WITHOUT_ORJSON = (
+    "import sys; sys.modules['orjson'] = None\n"
+    "from hermes_parse.cli import main\n"
+    "from hermes_parse.cli import jsonio\n"
+    "assert not jsonio.HAVE_ORJSON\n"
+    "sys.exit(main(sys.argv[1:]))"
+)
+
+
+def _odd_records(tmp_path):
+    """Records with what the two JSON writers could differ on: floats of every
+    size (logprobs), integers beyond 64 bits, NaN, lone surrogates, escapes."""
+    chat = chat_record(1, "I'll look.\u2028\x7f" + WHOLE + CUT, finish="length")
+    chat["choices"][0]["logprobs"] = {
+        "content": [{"token": "a", "logprob": value, "bytes": [97]}
+                    for value in (-1.5e-5, -2.5e-7, -0.0001, -1e-5, -3.0, -1e16, -1.2345678e-300)]
+    }
+    chat["seed"] = 2**70
+    plain = chat_record(2, "no call \x00\x1f\"\\ é \U0001f600")
+    plain["score"] = 1e22
+    lines = [json.dumps(chat), json.dumps(plain),
+             '{"choices": [{"message": {"content": "x\\ud800 ' + WHOLE.replace('"', '\\"').replace("\n", "\\n") + '"}}], "n": NaN, "big": 123456789012345678901234567890}']
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    base = {"id": "c1", "object": "chat.completion.chunk", "created": 2**65, "model": "m"}
+    events = [
+        {**base, "choices": [{"index": 0, "delta": {"content": "a" + WHOLE[:20]}, "logprobs": {"x": 1e-5},
+                              "finish_reason": None}]},
+        {**base, "choices": [{"index": 0, "delta": {"content": WHOLE[20:]}, "finish_reason": "stop"}],
+         "usage": {"t": 2.5e-7}},
+    ]
+    sse = tmp_path / "odd.sse"
+    sse.write_text("".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n")
+    return path, sse
+
+
+def test_same_bytes_without_orjson(tmp_path):
+    pytest.importorskip("orjson")
+    odd, sse = _odd_records(tmp_path)
+    tools = str(EXAMPLES / "tools.json")
+    runs = [
+        ["extract", "--seed", "7", "--with-problems", "--tools", tools, str(EXAMPLES / "completions.jsonl")],
+        ["extract", "--seed", "7", "--with-problems", str(odd), str(EXAMPLES / "batch_output.jsonl")],
+        ["extract", "--seed", "7", "--fix", "--with-problems", str(odd)],
+        ["extract", "--seed", "7", "--fix", "--tools", tools, "--with-problems", str(EXAMPLES / "chat_completion.json")],
+        ["extract", "--seed", "7", "--fix", str(EXAMPLES / "stream.sse"), str(sse)],
+        ["extract", "--seed", "7", "--truncated", "content", str(odd), str(sse)],
+        ["stats", "--json", "--tools", tools, str(EXAMPLES / "completions.jsonl"), str(odd)],
+        ["stats", str(EXAMPLES / "completions.jsonl")],
+        ["stream", "--seed", "7", "--chunk", "3", "--trace", str(EXAMPLES / "completion.txt")],
+        ["stream", "--seed", "7", "--record", "2", str(odd)],
+    ]
+    for argv in runs:
+        with_orjson = subprocess.run(
+            [sys.executable, "-m", "hermes_parse", *argv], capture_output=True, cwd=REPO, timeout=120
+        )
+        without = subprocess.run(
+            [sys.executable, "-c", WITHOUT_ORJSON, *argv], capture_output=True, cwd=REPO, timeout=120
+        )
+        assert without.returncode == with_orjson.returncode, (argv, without.stderr)
+        assert without.stdout == with_orjson.stdout, argv
+        assert without.stderr == with_orjson.stderr, argv
+        assert with_orjson.stdout, argv
+
+
+def test_no_regex_no_orjson_in_the_package():
+    """regex is no dependency of the package; orjson only the command's, optional."""
+    code = (
+        "import sys; sys.modules['orjson'] = None; sys.modules['regex'] = None\n"
+        "import hermes_parse, hermes_parse.cli, hermes_parse.cli.records, hermes_parse.cli.tools\n"
+        "print(hermes_parse.parse('<tool_call>{\"name\": \"f\"}</tool_call>').tool_calls[0].name)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, cwd=REPO, text=True)
+    assert proc.returncode == 0 and proc.stdout == "f\n", proc.stderr
+    sources = Path(hermes_parse.__file__).parent.rglob("*.py")
+    assert not [p for p in sources if "import regex" in p.read_text(encoding="utf-8")]

@@ -23,9 +23,8 @@ import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
 
-import orjson
-
 from .. import BACKEND, CallFold, __version__
+from . import jsonio
 from .io import Fatal, Output, Reporter, Source, UsageError, describe
 from .records import (
     BAD_LINE,
@@ -574,8 +573,7 @@ def run_extract(args: argparse.Namespace, reporter: Reporter, out: Output) -> in
     text_of = _text_getter(args)
     with_problems = args.with_problems
     write = out.write
-    dumps = orjson.dumps
-    option = orjson.OPT_APPEND_NEWLINE
+    dumps = jsonio.dumps
     formats = set()
     for path in paths:
         with Source(path, reporter, progress=not args.no_progress) as source:
@@ -598,8 +596,8 @@ def run_extract(args: argparse.Namespace, reporter: Reporter, out: Output) -> in
                 if with_problems:
                     message["problems"] = problems
                 try:
-                    write(dumps(message, option=option))
-                except (TypeError, orjson.JSONEncodeError):
+                    write(dumps(message))
+                except TypeError:  # what orjson refuses (orjson.JSONEncodeError is one)
                     write(dumps_line(message))
     return _finish(reporter, formats, args.fix)
 
@@ -683,9 +681,7 @@ def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
                 stats.add(message, problems)
     data = stats.to_dict(reporter.bad_records)
     if args.json:
-        import orjson
-
-        out.write(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
+        out.write(jsonio.dumps_indented(data))
     else:
         out.write(stats_table(data).encode("utf-8"))
     return _finish(reporter, formats)

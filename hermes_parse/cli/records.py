@@ -14,9 +14,8 @@ import json
 from collections import Counter
 from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
-import orjson
-
 from .. import CallFold, StreamParser, parse, random_call_id, seeded_ids
+from . import jsonio
 from .io import Reporter, Source
 
 TAG = "<tool_call>"
@@ -46,8 +45,9 @@ MALFORMED = frozenset(
     )
 )
 
-_loads = orjson.loads
-_JSONDecodeError = orjson.JSONDecodeError
+# orjson when installed, else json (jsonio): the same values, the same bytes out.
+_loads = jsonio.loads
+_JSONDecodeError = jsonio.DecodeError
 
 
 class BadRecord(Exception):
@@ -58,11 +58,12 @@ def dumps_line(value: Any) -> bytes:
     """One line of JSON (UTF-8, compact, ``\\n``-terminated), as jq reads it.
 
     orjson refuses lone surrogates and integers beyond 64 bits, which a record
-    read by ``json.loads`` may hold; those records go through ``json.dumps``.
+    read by ``json.loads`` may hold; those records go through ``json.dumps``
+    (``jsonio.dumps`` refuses the same values without orjson).
     """
     try:
-        return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
-    except (TypeError, orjson.JSONEncodeError):
+        return jsonio.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
         try:
             return (json.dumps(value, ensure_ascii=False) + "\n").encode("utf-8")
         except UnicodeEncodeError:
