@@ -1,5 +1,5 @@
-"""The command's documentation is true: every ``console`` example of README.md
-prints what it shows, and every example in ``--help`` runs."""
+"""The command's documentation is true: every ``console`` example of README.md and
+docs/cli.md prints what it shows, and every example in ``--help`` runs."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from test_cli_support import REPO, run_cli
 
-DOC = REPO / "README.md"
+DOCS = [REPO / "README.md", REPO / "docs" / "cli.md"]  # the command's reference is docs/cli.md
 CALL_ID = re.compile(r"call_[A-Za-z0-9]{24}")
 COMMANDS = ["extract", "stats", "stream", "vllm-plugin-path"]
 
@@ -32,7 +32,8 @@ def shell_path(tmp_path_factory):
 def console_examples():
     """(command, expected output) for each ``$ `` line of the doc's console blocks."""
     examples = []
-    for block in re.findall(r"```console\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S):
+    text = "".join(doc.read_text(encoding="utf-8") for doc in DOCS)
+    for block in re.findall(r"```console\n(.*?)```", text, re.S):
         command, output = None, []
         for line in block.splitlines():
             if line.startswith("$ "):
