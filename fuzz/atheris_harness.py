@@ -28,12 +28,15 @@ drawn chunks, and the harness checks:
   finding reproduces), the pure-Python twin gives the same ``parse`` and the
   same deltas, feed by feed and delta by delta.
 
-Which Cython twin: ``$HERMES_FUZZ_EXT`` names the build of
-``fuzz/build_fuzz_extension.sh`` (coverage counters, ASan), loaded under the
-name ``hermes_parse._machine_c`` without ever importing the normal in-place
-build.  Without it the normal build is fuzzed and the coverage that guides
-libFuzzer comes from the pure-Python twin, instrumented by atheris (then run on
-every input).  ``fuzz/run_fuzz.sh`` sets all this up.
+Which Cython twin: ``$HERMES_FUZZ_BUILD`` names the build of
+``fuzz/build_fuzz_extension.sh`` (coverage counters, ASan): its five modules
+``hermes_parse/machine/*.so`` are made ``hermes_parse.machine.<name>`` by a
+meta path finder put first (``install_fuzz_build``), so the compiled modules
+find each other by their full names and the normal in-place build is never
+imported; the rest of the package is the source tree ``$HERMES_FUZZ_SRC``.
+Without it the normal build is fuzzed and the coverage that guides libFuzzer
+comes from the pure-Python twin (``hermes_parse._machine_py``), instrumented
+by atheris and then run on every input.  ``fuzz/run_fuzz.sh`` sets all this up.
 
 Run ``python fuzz/atheris_harness.py --explain FILE`` to decode an input
 (options, chunks) and check it once, with a full traceback, outside libFuzzer.
@@ -42,12 +45,15 @@ Other arguments go to libFuzzer.
 
 from __future__ import annotations
 
+import importlib
+import importlib.abc
 import importlib.machinery
 import importlib.util
 import json
 import math
 import os
 import sys
+import sysconfig
 import zlib
 
 FLAG_RAW = 0x01  # arguments="raw"
@@ -109,43 +115,140 @@ class Text(str):
 # Loading the twins
 
 
-def _load_twins():
-    """Return (cython_twin, python_twin, description); instrument Python if needed."""
-    ext = os.environ.get("HERMES_FUZZ_EXT")
-    if ext:
-        # Keep the normal in-place build out of this process: the package
-        # then imports only its Python twin, and the fuzz build is loaded
-        # under the same module name from fuzz/build/.
-        os.environ["HERMES_PARSE_NO_EXTENSIONS"] = "1"
-        # (This imports the package too, which the module's relative imports need.)
-        python_twin = importlib.import_module("hermes_parse._machine_py")
+class FuzzBuildFinder(importlib.abc.MetaPathFinder):
+    """Finds ``hermes_parse.machine.<name>`` as ``<directory>/<name><EXT_SUFFIX>``.
 
-        spec = importlib.util.spec_from_file_location("hermes_parse._machine_c", ext)
-        if spec is None:
-            sys.exit(f"atheris_harness: cannot load {ext}")
-        cython_twin = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(cython_twin)
-        mode = os.environ.get("HERMES_FUZZ_MODE", "?")
-        return cython_twin, python_twin, f"fuzz build ({mode}) {ext}"
-    # Fallback: the normal build, Python-level coverage from the Python twin.
+    First in ``sys.meta_path``, it answers only the names of the instrumented
+    modules in ``directory``; every other name (``hermes_parse``,
+    ``hermes_parse.machine``, ``codes``, the pure twin) is left to the normal
+    finders, i.e. the source tree.  The compiled modules import the modules
+    they cimport by those full names, so they all find each other here.
+    """
+
+    PACKAGE = "hermes_parse.machine"
+
+    def __init__(self, directory):
+        self.directory = directory
+        self.suffix = sysconfig.get_config_var("EXT_SUFFIX")
+
+    def names(self):
+        return sorted(
+            entry[: -len(self.suffix)] for entry in os.listdir(self.directory) if entry.endswith(self.suffix)
+        )
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, leaf = fullname.rpartition(".")
+        if package != self.PACKAGE:
+            return None
+        origin = os.path.join(self.directory, leaf + self.suffix)
+        if not os.path.isfile(origin):
+            return None
+        loader = importlib.machinery.ExtensionFileLoader(fullname, origin)
+        return importlib.util.spec_from_file_location(fullname, origin, loader=loader)
+
+
+def install_fuzz_build(build, source):
+    """Make ``hermes_parse.machine.<name>`` the instrumented modules of
+    ``build`` (``build/hermes_parse/machine/*.so``, written by
+    fuzz/build_fuzz_extension.sh) and ``hermes_parse`` the tree ``source``
+    they were compiled from; import the package; check that no other
+    extension module of it (the normal in-place build) is in the process.
+    Return the package."""
+    loaded = sorted(name for name in sys.modules if name == "hermes_parse" or name.startswith("hermes_parse."))
+    if loaded:
+        sys.exit(f"atheris_harness: hermes_parse was imported before the fuzz build was installed: {loaded}")
+    directory = os.path.join(os.path.abspath(build), "hermes_parse", "machine")
+    if not os.path.isdir(directory):
+        sys.exit(f"atheris_harness: no fuzz build in {directory} (run fuzz/build_fuzz_extension.sh)")
+    finder = FuzzBuildFinder(directory)
+    sys.meta_path.insert(0, finder)
+    source = os.path.abspath(source)
+    sys.path.insert(0, source)
+    # The compiled twin is chosen by the package itself: it must be this one.
+    os.environ.pop("HERMES_PARSE_NO_EXTENSIONS", None)
+    import hermes_parse
+    import hermes_parse.machine as machine
+
+    package_dir = os.path.join(source, "hermes_parse")
+    if os.path.dirname(os.path.abspath(hermes_parse.__file__)) != package_dir:
+        sys.exit(f"atheris_harness: hermes_parse is {hermes_parse.__file__}, not from {source}")
+    # One instrumented module per .pxd (= per compiled source) of the tree.
+    machine_dir = os.path.join(package_dir, "machine")
+    wanted = sorted(entry[:-4] for entry in os.listdir(machine_dir) if entry.endswith(".pxd"))
+    if finder.names() != wanted:
+        sys.exit(f"atheris_harness: {directory} holds {finder.names()}, the sources want {wanted} (rebuild)")
+    if hermes_parse.BACKEND != "cython":
+        sys.exit(f"atheris_harness: the fuzz build in {directory} did not load (BACKEND {hermes_parse.BACKEND})")
+    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None) or ""
+        if name.startswith("hermes_parse") and origin.endswith(suffixes):
+            if os.path.dirname(os.path.abspath(origin)) != directory:
+                sys.exit(f"atheris_harness: {name} was loaded from {origin}, not from the fuzz build")
+    for name in wanted:
+        module = sys.modules.get(f"{machine.__name__}.{name}")
+        if module is None or os.path.dirname(os.path.abspath(module.__file__)) != directory:
+            sys.exit(f"atheris_harness: {machine.__name__}.{name} is not the fuzz build's")
+    return hermes_parse
+
+
+def load_pure_twin(instrument):
+    """The pure-Python twin's envelope module, ``hermes_parse._machine_py``,
+    instrumented by atheris when ``instrument``.
+
+    atheris.instrument_imports() matches the top-level package only (its
+    include ``hermes_parse._machine_py`` means every ``hermes_parse.*``
+    imported inside the block): the package and the rest of it are imported
+    before, so only the pure twin's modules are loaded in the block.  They are
+    dropped from sys.modules first, should the package have loaded them (it
+    does when the compiled twin is missing): the twin is then loaded afresh.
+    """
+    import hermes_parse.machine as machine
+
+    if not instrument:
+        return machine.load("python")
     import atheris
 
+    prefix = machine.PURE_PACKAGE + "."
+    for name in [name for name in sys.modules if name.startswith(prefix)]:
+        del sys.modules[name]
+    with atheris.instrument_imports(include=[machine.PURE_PACKAGE]):
+        twin = machine.load("python")
+    for name in machine.MODULES:
+        module = sys.modules[prefix + name]
+        if not type(module.__loader__).__name__.startswith("Atheris"):
+            sys.exit(f"atheris_harness: {prefix + name} was not instrumented")
+    return twin
+
+
+def load_twins():
+    """Return (cython_twin, python_twin, description); the twins are envelope
+    modules (StreamParser, parse).  python_twin is None when the Cython twin is
+    not built (then the Python twin is fuzzed alone, as cython_twin)."""
+    build = os.environ.get("HERMES_FUZZ_BUILD")
+    if build:
+        # The fuzz build: coverage counters (and ASan) in the C code, which is
+        # what guides libFuzzer; the Python twin is the reference only.
+        source = os.environ.get("HERMES_FUZZ_SRC") or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        hermes_parse = install_fuzz_build(build, source)
+        cython_twin = hermes_parse.machine.load("cython")
+        python_twin = load_pure_twin(instrument=False)
+        mode = os.environ.get("HERMES_FUZZ_MODE", "?")
+        directory = os.path.dirname(cython_twin.__file__)
+        return cython_twin, python_twin, f"fuzz build ({mode}) {directory}"
+    # Fallback: the normal build, Python-level coverage from the Python twin.
     os.environ.pop("HERMES_PARSE_NO_EXTENSIONS", None)
-    importlib.import_module("hermes_parse")
-
-    if "hermes_parse._machine_py" in sys.modules:
-        sys.exit("atheris_harness: hermes_parse._machine_py was imported before instrumentation")
-    with atheris.instrument_imports(include=["hermes_parse._machine_py"]):
-        import hermes_parse._machine_py as python_twin
-    import hermes_parse._machine_c as cython_twin
-
-    if not cython_twin.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+    hermes_parse = importlib.import_module("hermes_parse")
+    python_twin = load_pure_twin(instrument=True)
+    if hermes_parse.BACKEND != "cython":
         print(
             "atheris_harness: the Cython twin is not built; fuzzing the Python twin alone",
             file=sys.stderr,
         )
         return python_twin, None, "no Cython build: the Python twin alone (Python coverage)"
-    return cython_twin, python_twin, f"normal build {cython_twin.__file__} (Python-level coverage)"
+    cython_twin = hermes_parse.machine.load("cython")
+    directory = os.path.dirname(cython_twin.__file__)
+    return cython_twin, python_twin, f"normal build {directory} (Python-level coverage)"
 
 
 # ---------------------------------------------------------------------------
@@ -492,7 +595,7 @@ def main():
         at = argv.index("--explain")
         explain_path = argv[at + 1]
         del argv[at : at + 2]
-    twin_every_default = "4" if os.environ.get("HERMES_FUZZ_EXT") else "1"
+    twin_every_default = "4" if os.environ.get("HERMES_FUZZ_BUILD") else "1"
     twin_every = int(_take_option(argv, "twin-every", os.environ.get("HERMES_FUZZ_TWIN_EVERY", twin_every_default)))
     ignore_known = "--ignore-known" in argv or os.environ.get("HERMES_FUZZ_IGNORE_KNOWN") == "1"
     if "--ignore-known" in argv:
@@ -500,8 +603,8 @@ def main():
 
     import atheris
 
-    cython_twin, python_twin, description = _load_twins()
-    if not os.environ.get("HERMES_FUZZ_EXT") and python_twin is not None:
+    cython_twin, python_twin, description = load_twins()
+    if not os.environ.get("HERMES_FUZZ_BUILD") and python_twin is not None:
         twin_every = 1  # the Python twin is where the coverage comes from
     harness = Harness(cython_twin, python_twin, twin_every, ignore_known)
     print(

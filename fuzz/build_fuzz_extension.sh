@@ -3,22 +3,37 @@
 #
 #   fuzz/build_fuzz_extension.sh [--mode asan|cov] [--src DIR] [--out DIR]
 #
-# Writes, under OUT (default fuzz/build/<mode>/):
-#   hermes_parse/_machine_c.<ext-suffix>  the extension, compiled by clang with
-#                                         -fsanitize=fuzzer-no-link (coverage
-#                                         counters, compare tracing) and, in
-#                                         asan mode, -fsanitize=address
-#   libfuzzer_rt.so                       libFuzzer merged with the ASan runtime
-#                                         (asan mode) or alone (cov mode), to be
-#                                         LD_PRELOADed so that the counters go to
-#                                         libFuzzer (see fuzz/README.md)
-#   env.sh                                LD_PRELOAD / ASAN_OPTIONS / HERMES_FUZZ_EXT
-#                                         for a run of fuzz/atheris_harness.py
+# The Cython twin is five extension modules, hermes_parse.machine.<name> for
+# each name of setup.py's COMPILED_MODULES (reader, body, hermes, sink,
+# envelope; codes.py is plain Python, never compiled).  Writes, under OUT
+# (default fuzz/build/<mode>/):
+#   hermes_parse/machine/<name>.<ext-suffix>
+#                     each module, compiled by clang with -fsanitize=fuzzer-no-link
+#                     (coverage counters, compare tracing) and, in asan mode,
+#                     -fsanitize=address
+#   c/<name>.c        what Cython wrote (the in-place hermes_parse/machine/*.c
+#                     are never touched)
+#   libfuzzer_rt.so   libFuzzer merged with the ASan runtime (asan mode) or alone
+#                     (cov mode), to be LD_PRELOADed so that the counters go to
+#                     libFuzzer (see fuzz/README.md)
+#   env.sh            LD_PRELOAD / ASAN_OPTIONS / HERMES_FUZZ_BUILD / HERMES_FUZZ_SRC
+#                     for a run of fuzz/atheris_harness.py
 #
-# The normal in-place build (hermes_parse/_machine_c.*.so, which the tests use)
-# and the generated hermes_parse/_machine_c.c are never touched: Cython writes
-# its C file into OUT.  The Cython directives are read from setup.py so that the
-# fuzzed code is the shipped code (boundscheck=False and all).
+# How the modules are loaded under their own names.  A compiled module imports
+# the modules it cimports at run time by their full names (hermes_parse.machine
+# .reader ...), so the instrumented files must be what those names import.
+# OUT/hermes_parse/machine/ holds only the .so files, not a copy of the
+# package: the harness (atheris_harness.install_fuzz_build) puts a meta path
+# finder first in sys.meta_path that answers exactly hermes_parse.machine.<name>
+# with the .so of that name in this directory, and nothing else.  Everything
+# else (hermes_parse, hermes_parse.machine, codes.py, the pure twin) is the
+# source tree SRC itself, so no copy can go stale, and the in-place build
+# (hermes_parse/machine/*.so, which the tests use) is never imported: the
+# harness checks that every extension module of hermes_parse in the process
+# comes from OUT and that OUT has one for every .pxd of the source tree.
+#
+# The Cython directives are read from setup.py so that the fuzzed code is the
+# shipped code (boundscheck=False and all).
 #
 # SRC (default: the repository) is the project root holding hermes_parse/; it
 # exists so that a scratch copy can be built the same way (e.g. to check that
@@ -38,13 +53,13 @@ while [ $# -gt 0 ]; do
     --mode) MODE="$2"; shift 2 ;;
     --src) SRC="$(cd "$2" && pwd)"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
     *) echo "build_fuzz_extension.sh: unknown argument $1" >&2; exit 1 ;;
   esac
 done
 case "$MODE" in asan|cov) ;; *) echo "build_fuzz_extension.sh: --mode asan or cov" >&2; exit 1 ;; esac
 OUT="${OUT:-$HERE/build/$MODE}"
-mkdir -p "$OUT/hermes_parse"
+mkdir -p "$OUT/hermes_parse/machine" "$OUT/c"
 OUT="$(cd "$OUT" && pwd)"
 PYTHON="${PYTHON:-python3}"
 
@@ -79,39 +94,51 @@ if ! "$PYTHON" -c "import Cython" 2> /dev/null; then
   say "Cython is not installed (pip install 'cython>=3.0.10')"
   exit 1
 fi
-DIRECTIVES="$("$PYTHON" - "$SRC/setup.py" <<'PY'
+SETUP_INFO="$("$PYTHON" - "$SRC/setup.py" <<'PY'
 import ast, sys
-# The compiler_directives={...} literal of setup.py's cythonize() call.
+# setup.py's COMPILED_MODULES and the compiler_directives={...} literal of its
+# cythonize() call.
 tree = ast.parse(open(sys.argv[1]).read())
-found = None
+directives = modules = None
 for node in ast.walk(tree):
     if isinstance(node, ast.keyword) and node.arg == "compiler_directives":
-        found = ast.literal_eval(node.value)
-if found is None:
+        directives = ast.literal_eval(node.value)
+    if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "COMPILED_MODULES" for t in node.targets):
+        modules = ast.literal_eval(node.value)
+if directives is None:
     sys.exit("setup.py: no compiler_directives found")
-print(",".join(f"{k}={v}" for k, v in sorted(found.items())))
+if not modules:
+    sys.exit("setup.py: no COMPILED_MODULES found")
+print(",".join(f"{k}={v}" for k, v in sorted(directives.items())))
+print(" ".join(modules))
 PY
 )"
+DIRECTIVES="$(echo "$SETUP_INFO" | sed -n 1p)"
+MODULES="$(echo "$SETUP_INFO" | sed -n 2p)"
 say "Cython directives from setup.py: $DIRECTIVES"
-C_FILE="$OUT/_machine_c.c"
-# Run from SRC so that Cython names the module hermes_parse._machine_c (from the
-# package's __init__.py) and finds _machine_c.pxd next to the source.
-(cd "$SRC" && "$PYTHON" -m cython -3 -X "$DIRECTIVES" -o "$C_FILE" hermes_parse/_machine_c.py)
+say "modules from setup.py: $MODULES"
 
-# -- compile and link ---------------------------------------------------------
+# -- compile and link, one extension module per source ---------------------------
 SANITIZE="fuzzer-no-link"
 if [ "$MODE" = asan ]; then SANITIZE="fuzzer-no-link,address"; fi
 PY_INCLUDE="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 EXT_SUFFIX="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
-SO="$OUT/hermes_parse/_machine_c$EXT_SUFFIX"
 OPT="${FUZZ_OPT:--O1}"
+rm -f "$OUT"/hermes_parse/machine/*.so
 say "compiling with $CLANG -fsanitize=$SANITIZE $OPT"
-"$CLANG" -fPIC -g "$OPT" -fno-omit-frame-pointer -fsanitize="$SANITIZE" \
-  -Wno-unused-function -Wno-unreachable-code-fallthrough -Wno-unknown-warning-option \
-  -I "$PY_INCLUDE" -c "$C_FILE" -o "$OUT/_machine_c.o"
-# No ASan runtime is linked into the extension: the preloaded library below
-# brings it (a Python extension cannot carry its own).
-"$CLANG" -shared -fsanitize="$SANITIZE" "$OUT/_machine_c.o" -o "$SO"
+for name in $MODULES; do
+  C_FILE="$OUT/c/$name.c"
+  # From SRC, so that Cython names the module hermes_parse.machine.<name> (the
+  # packages' __init__.py files), reads <name>.pxd beside the source and finds
+  # the .pxd files it cimports (from hermes_parse.machine.X cimport ...).
+  (cd "$SRC" && "$PYTHON" -m cython -3 -X "$DIRECTIVES" -o "$C_FILE" "hermes_parse/machine/$name.py")
+  "$CLANG" -fPIC -g "$OPT" -fno-omit-frame-pointer -fsanitize="$SANITIZE" \
+    -Wno-unused-function -Wno-unreachable-code-fallthrough -Wno-unknown-warning-option \
+    -I "$PY_INCLUDE" -c "$C_FILE" -o "$OUT/c/$name.o"
+  # No ASan runtime is linked into the extension: the preloaded library below
+  # brings it (a Python extension cannot carry its own).
+  "$CLANG" -shared -fsanitize="$SANITIZE" "$OUT/c/$name.o" -o "$OUT/hermes_parse/machine/$name$EXT_SUFFIX"
+done
 
 # -- the preloaded runtime: libFuzzer (+ ASan) ----------------------------------
 # libFuzzer must own the coverage callbacks before the extension is loaded.
@@ -136,15 +163,18 @@ else
 fi
 
 # -- check: instrumented, and loadable with the runtime preloaded ------------
-nm "$SO" > "$OUT/symbols.txt"
-if ! grep -q "__sancov_gen_\|__sanitizer_cov" "$OUT/symbols.txt"; then
-  say "the extension has no coverage instrumentation"
-  exit 1
-fi
-if [ "$MODE" = asan ] && ! grep -q "__asan_" "$OUT/symbols.txt"; then
-  say "the extension has no ASan instrumentation"
-  exit 1
-fi
+for name in $MODULES; do
+  SO="$OUT/hermes_parse/machine/$name$EXT_SUFFIX"
+  nm "$SO" > "$OUT/c/$name.symbols.txt"
+  if ! grep -q "__sancov_gen_\|__sanitizer_cov" "$OUT/c/$name.symbols.txt"; then
+    say "$SO has no coverage instrumentation"
+    exit 1
+  fi
+  if [ "$MODE" = asan ] && ! grep -q "__asan_" "$OUT/c/$name.symbols.txt"; then
+    say "$SO has no ASan instrumentation"
+    exit 1
+  fi
+done
 PYMALLOC="${FUZZ_PYTHONMALLOC:-pymalloc}"
 if [ "$MODE" = asan ]; then PYMALLOC="${FUZZ_PYTHONMALLOC:-malloc}"; fi
 SYMBOLIZER="$(command -v llvm-symbolizer || true)"
@@ -154,7 +184,10 @@ if [ -z "$SYMBOLIZER" ]; then
 fi
 cat > "$OUT/env.sh" <<EOF
 # Source this before running fuzz/atheris_harness.py on the $MODE build.
-export HERMES_FUZZ_EXT="$SO"
+# The instrumented modules (OUT/hermes_parse/machine/*.so) and the source tree
+# that goes with them (see the header of fuzz/build_fuzz_extension.sh).
+export HERMES_FUZZ_BUILD="$OUT"
+export HERMES_FUZZ_SRC="$SRC"
 export HERMES_FUZZ_MODE="$MODE"
 # Only this runtime: a second sanitizer runtime in the process cannot work.
 export LD_PRELOAD="$RT"
@@ -167,18 +200,17 @@ ${SYMBOLIZER:+export ASAN_SYMBOLIZER_PATH="$SYMBOLIZER"}
 EOF
 (
   . "$OUT/env.sh"
-  export PYTHONPATH="$SRC${PYTHONPATH:+:$PYTHONPATH}"
-  "$PYTHON" - <<'PY'
+  "$PYTHON" - "$HERE" <<'PY'
+import sys
 import atheris  # noqa: F401  (libFuzzer is the preloaded one)
-import importlib.util, os, sys
-os.environ["HERMES_PARSE_NO_EXTENSIONS"] = "1"
-import hermes_parse
-spec = importlib.util.spec_from_file_location("hermes_parse._machine_c", os.environ["HERMES_FUZZ_EXT"])
-module = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(module)
-message = module.parse('<tool_call>{"name": "f", "arguments": {"x": 1}}</tool_call>')
-assert message.tool_calls[0].arguments == '{"x": 1}', message
+sys.path.insert(0, sys.argv[1])
+import atheris_harness
+cython_twin, python_twin, description = atheris_harness.load_twins()
+print("build_fuzz_extension:", description, file=sys.stderr)
+for twin in (cython_twin, python_twin):
+    message = twin.parse('<tool_call>{"name": "f", "arguments": {"x": 1}}</tool_call>')
+    assert message.tool_calls[0].arguments == '{"x": 1}', message
 PY
 ) || { say "the built extension does not load with $RT preloaded"; exit 1; }
-say "built $SO"
+say "built $OUT/hermes_parse/machine/{${MODULES// /,}}$EXT_SUFFIX"
 say "runtime $RT; environment: . $OUT/env.sh"

@@ -56,16 +56,21 @@ if ! "$PYTHON" -c "import atheris" 2> /dev/null; then
 fi
 
 # -- the build under test ------------------------------------------------------
-unset HERMES_FUZZ_EXT HERMES_FUZZ_MODE
+unset HERMES_FUZZ_BUILD HERMES_FUZZ_SRC HERMES_FUZZ_MODE
 if [ "$MODE" != normal ]; then
   BUILD="$HERE/build/$MODE"
-  SO="$(ls "$BUILD"/hermes_parse/_machine_c*.so 2> /dev/null | head -n 1)"
+  # Rebuilt when any module is missing or older than any source of the machine
+  # (hermes_parse/machine/*.py and *.pxd), setup.py or the build script.
   stale=0
-  if [ -z "$SO" ] || [ ! -f "$BUILD/env.sh" ]; then
+  sos=("$BUILD"/hermes_parse/machine/*.so)
+  pxds=(hermes_parse/machine/*.pxd)
+  if [ ! -f "$BUILD/env.sh" ] || [ ! -e "${sos[0]}" ] || [ "${#sos[@]}" != "${#pxds[@]}" ]; then
     stale=1
   else
-    for source in hermes_parse/_machine_py.py hermes_parse/_machine_c.pxd setup.py fuzz/build_fuzz_extension.sh; do
-      if [ "$source" -nt "$SO" ]; then stale=1; fi
+    for so in "${sos[@]}"; do
+      for source in hermes_parse/machine/*.py hermes_parse/machine/*.pxd setup.py fuzz/build_fuzz_extension.sh; do
+        if [ "$source" -nt "$so" ]; then stale=1; fi
+      done
     done
   fi
   if [ "$stale" = 1 ]; then
