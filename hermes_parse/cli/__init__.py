@@ -54,8 +54,10 @@ PROG = "hermes-parse"
 
 EXIT_CODES = """\
 exit status:
-  0  done (bad records, if any, were reported on stderr and skipped)
+  0  done (bad records, if any, were reported on stderr and skipped; an empty
+     input has no records, which stderr notes)
   1  --strict and a bad record (the run stops there) or a problem was found;
+     or no record at all could be read (every record was bad: stderr says why);
      or an input could not be read, or an optional package is missing
   2  usage error (a wrong option, an unusable --tools file)
 """
@@ -107,6 +109,8 @@ examples:
   {PROG} extract --fix examples/stream.sse
   {PROG} extract examples/completion.txt
   cat examples/completion.txt | {PROG} extract --format text
+  {PROG} extract --truncated drop examples/completions.jsonl
+      calls cut by max_tokens left out (their truncated problem is still reported)
 
 {EXIT_CODES}"""
 
