@@ -94,9 +94,9 @@ class StreamParser:
         self._python = bool(python_literals)
         self.problems = []
         self._sink = new_sink(False)
-        self._held_ws = []
-        self._held_raw = []
-        self._pending_problems = []
+        self._held_ws: List[str] = []
+        self._held_raw: List[str] = []
+        self._pending_problems: List[tuple] = []
         # Made when the first block starts: most outputs have no call, and a
         # parser is made for every request.
         self._body = None
@@ -475,7 +475,17 @@ class StreamParser:
         return i
 
 
-def parse(text: str, truncated: str = "keep", **options: Any) -> Message:
+def parse(
+    text: str,
+    *,
+    arguments: str = "json",
+    tools: Optional[Iterable[Any]] = None,
+    unknown_tool: str = "call",
+    call_id: Optional[Callable[[int, str], str]] = None,
+    max_buffer: int = DEFAULT_MAX_BUFFER,
+    python_literals: bool = False,
+    truncated: str = "keep",
+) -> Message:
     """Parse a whole output; return a ``Message``.
 
     The result equals what a client accumulates from ``StreamParser`` fed the
@@ -489,11 +499,18 @@ def parse(text: str, truncated: str = "keep", **options: Any) -> Message:
     """
     if truncated != "keep" and truncated != "drop" and truncated != "content":
         raise ValueError("truncated must be 'keep', 'drop' or 'content'")
-    parser = StreamParser(**options)  # checks the options
+    parser = StreamParser(  # checks the options
+        arguments=arguments,
+        tools=tools,
+        unknown_tool=unknown_tool,
+        call_id=call_id,
+        max_buffer=max_buffer,
+        python_literals=python_literals,
+    )
     if type(text) is str and OPEN_TAG not in text:
         # No block can start: the machine would only hold whitespace at the
         # start (dropped when nothing else follows, unless past max_buffer).
-        if text.strip(" \t\r\n") or len(text) > options.get("max_buffer", DEFAULT_MAX_BUFFER):
+        if text.strip(" \t\r\n") or len(text) > max_buffer:
             return Message(text)
         return Message(None)
     if truncated == "keep":

@@ -12,6 +12,8 @@ cdef Py_ssize_t KEY_CAPTURE_CAP, NAME_CAPTURE_CAP
 cdef object new_reader
 
 
+# Not final as a class (Cython then forbids overriding Body's methods here);
+# the methods of its own are.
 cdef class HermesBody(Body):
     cdef public JsonReader reader
     cdef public JsonReader inner
@@ -33,10 +35,15 @@ cdef class HermesBody(Body):
     cdef bint finish(self) except -1
     @cython.locals(state=int, reader=JsonReader, c=Py_UCS4)
     cdef Py_ssize_t feed(self, str text, Py_ssize_t i, Py_ssize_t limit, Py_ssize_t base) except -1
+    @cython.final
     @cython.locals(role=int, reader=JsonReader, python=bint, quote=bint)
     cdef start_value(self, Py_ssize_t i, Py_UCS4 c)
+    @cython.final
     @cython.locals(role=int, start=Py_ssize_t, length=Py_ssize_t, inner=JsonReader)
     cdef value_done(self, Py_ssize_t i)
+    @cython.final
     cdef Py_ssize_t structure(self, str text, Py_ssize_t i, Py_UCS4 c, int state) except -1
+    @cython.final
     cdef Py_ssize_t end_object(self, Py_ssize_t i) except -1
+    @cython.final
     cdef key_done(self)
