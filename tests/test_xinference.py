@@ -561,3 +561,20 @@ def test_xinference_still_has_the_finish_reason_local(xi):
     function = xi[1].ChatModelMixin._post_process_completion_chunk
     assert "finish_reason" in function.__code__.co_varnames
     assert "extract_tool_calls_streaming" in function.__code__.co_names
+
+
+def test_events_in_output_order():
+    """A call comes out when its block ends (</tool_call>), before the content
+    and the calls that follow it in the same delta."""
+    parser = hx.HermesToolParser()
+    before = '<tool_call>{"name": "f", "arguments": {"q": 1}}'
+    delta = '</tool_call> then <tool_call>{"name": "g", "arguments": {}}</tool_call> end'
+    assert parser.extract_tool_calls_streaming([before], before + delta, delta) == [
+        (None, "f", {"q": 1}, 0),
+        (" then ", None, None),
+        (None, "g", {}, 1),
+        (" end", None, None),
+    ]
+    # Not before its </tool_call>: the block could still go wrong.
+    parser = hx.HermesToolParser()
+    assert parser.extract_tool_calls_streaming([""], before, before) is None

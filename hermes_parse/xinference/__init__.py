@@ -310,25 +310,40 @@ class HermesToolParser:
 
     def _events(self, request: _Request, deltas: list) -> List[Event]:
         """Content as it comes, and each call once, whole, when its block has
-        ended (its arguments are final)."""
+        ended (``calls_finished``), in the order of the output: a call's block
+        has ended before any content or any later call that follows it."""
+        fold = request.fold
+        finished = request.parser.calls_finished
+        events: List[Event] = []
         content: List[str] = []
-        calls: List[dict] = []
+
+        def calls_up_to(count: int) -> None:
+            calls = fold.finish(min(count, finished))
+            if not calls:
+                return
+            if content:
+                events.append(("".join(content), None, None))
+                content.clear()
+            for call in calls:
+                value = _arguments_object(call.arguments)
+                if value is None:
+                    self._dropped(call.name, call.arguments)
+                else:
+                    events.append((None, call.name, value, call.index))
+
         for delta in deltas:
             text = delta.get("content")
             if text is not None:
+                calls_up_to(len(fold))  # every call started so far has ended
                 content.append(text)
-            else:
-                calls.append(delta)
-        events: List[Event] = [("".join(content), None, None)] if content else []
-        fold = request.fold
-        if calls:
-            fold.add(calls)
-        for call in fold.finish(request.parser.calls_finished):
-            value = _arguments_object(call.arguments)
-            if value is None:
-                self._dropped(call.name, call.arguments)
-            else:
-                events.append((None, call.name, value, call.index))
+                continue
+            entry = delta["tool_calls"][0]
+            if "id" in entry:
+                calls_up_to(entry["index"])  # the calls before this one have ended
+            fold.add((delta,))
+        calls_up_to(finished)
+        if content:
+            events.append(("".join(content), None, None))
         return events
 
 
