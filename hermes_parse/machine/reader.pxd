@@ -44,20 +44,25 @@ cdef class JsonReader:
     cdef public str lit
     cdef public Py_ssize_t lit_pos
     cdef public str error
+    cdef public bint colon
+    cdef public str verbatim_text
+    cdef public Py_ssize_t verbatim_from
+    cdef public Py_ssize_t verbatim_to
 
     cdef reset(self, int mode, list out, JsonReader inner, bint object_only, Py_ssize_t capture_cap, bint python)
+    cdef same(self, Py_ssize_t start, Py_ssize_t stop)
     @cython.locals(inner=JsonReader, size=Py_ssize_t, stop=Py_ssize_t)
     cdef put(self, str piece)
     cdef code_point(self, long code)
     cdef lone_surrogate(self, long code)
-    @cython.locals(text=str, value=double)
+    @cython.locals(text=str, written=str, value=double)
     cdef end_number(self, str s, Py_ssize_t run, Py_ssize_t i)
     cdef fail(self, str message)
     @cython.locals(
         i=Py_ssize_t, raw_from=Py_ssize_t, run=Py_ssize_t, pos=Py_ssize_t,
         size=Py_ssize_t, state=int, num_state=int, mode=int, digit=int,
         code=long, high=long, c=Py_UCS4, quote=Py_UCS4, writes=bint, ended=bint,
-        lit=str, python=bint, name=str,
+        lit=str, python=bint, name=str, comma_at=Py_ssize_t, colon_at=Py_ssize_t,
     )
     cdef Py_ssize_t feed(self, str s, Py_ssize_t start, Py_ssize_t end) except -1
     cdef finish(self)

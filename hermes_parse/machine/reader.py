@@ -119,9 +119,31 @@ class JsonReader:
         self.stack.clear()
         self.num_parts.clear()
         self.name_parts.clear()
+        self.colon = False
+        self.verbatim_text = ""
+        self.verbatim_from = 0
+        self.verbatim_to = 0
+
+    # ENCODE mode: most models write arguments already in json.dumps form
+    # ({"a": 1, "b": "x"}).  Where the output for a stretch of input is that
+    # very text, the reader only notes the stretch (verbatim_from..to in
+    # verbatim_text, the slice being fed) and copies it out in one piece when
+    # something else must be written or the slice ends, instead of writing
+    # "{", '"', a run, '"', ": "... one by one.
+
+    def same(self, start, stop):
+        """ENCODE: the output for ``verbatim_text[start:stop]`` is that text."""
+        if start != self.verbatim_to:
+            if self.verbatim_to > self.verbatim_from:
+                self.out.append(self.verbatim_text[self.verbatim_from : self.verbatim_to])
+            self.verbatim_from = start
+        self.verbatim_to = stop
 
     def put(self, piece):
         """Write decoded or normalised output (never called in RAW or DISCARD mode)."""
+        if self.verbatim_to > self.verbatim_from:  # the verbatim stretch comes first
+            self.out.append(self.verbatim_text[self.verbatim_from : self.verbatim_to])
+            self.verbatim_from = self.verbatim_to
         if self.inner is not None:
             # The inner reader stops where its value ends; what follows in the
             # piece must be whitespace, which it checks when fed again.
@@ -174,7 +196,9 @@ class JsonReader:
     def end_number(self, s, run, i):
         """The number ends at ``i``: check a Python one, write it in ENCODE mode."""
         text = s[run:i]
+        written = text  # as the model wrote it, when all of it is in s
         if self.num_parts:
+            written = ""
             self.num_parts.append(text)
             text = "".join(self.num_parts)
             self.num_parts.clear()
@@ -192,7 +216,10 @@ class JsonReader:
         elif text == "-0":
             text = "0"
         if self.mode == M_ENCODE:
-            self.put(text)
+            if text == written:
+                self.same(run, i)
+            else:
+                self.put(text)
         self.state = R_AFTER
 
     def fail(self, message):
@@ -209,6 +236,13 @@ class JsonReader:
         mode = self.mode
         writes = mode == M_ENCODE or mode == M_DECODE
         python = self.python
+        # Where this slice's last ',' and ':' were read (ENCODE: to copy ", "
+        # and ": " when the model wrote them so); -1 when not in this slice.
+        comma_at = -1
+        colon_at = -1
+        self.verbatim_text = s
+        self.verbatim_from = start
+        self.verbatim_to = start
         while i < end:
             state = self.state
             if state == R_STR:
@@ -235,15 +269,21 @@ class JsonReader:
                     if c == '"' or c == "\\" or c < " " or c == quote:
                         break
                     i += 1
-                if writes and i > run:
-                    self.put(s[run:i])
+                if i > run:
+                    if mode == M_ENCODE:
+                        self.same(run, i)
+                    elif mode == M_DECODE:
+                        self.put(s[run:i])
                 if i == end:
                     break
                 c = s[i]
                 if c == quote:
                     i += 1
                     if mode == M_ENCODE:
-                        self.put('"')
+                        if c == '"':
+                            self.same(i - 1, i)
+                        else:
+                            self.put('"')
                     self.state = R_COLON if self.is_key else R_AFTER
                 elif c == "\\":
                     i += 1
@@ -268,12 +308,18 @@ class JsonReader:
                 if c == " " or c == "\n" or c == "\r" or c == "\t":
                     i += 1
                     continue
+                if self.colon:  # a value follows ':' (ENCODE mode)
+                    self.colon = False
+                    if colon_at >= 0 and i == colon_at + 2 and s[colon_at + 1] == " ":
+                        self.same(colon_at, i)
+                    else:
+                        self.put(": ")
                 if state == R_ARR_FIRST and c == "]":
                     i += 1
                     self.stack.pop()
                     self.comma = False
                     if mode == M_ENCODE:
-                        self.put("]")
+                        self.same(i - 1, i)
                     self.state = R_AFTER
                     continue
                 if not self.started:
@@ -287,25 +333,31 @@ class JsonReader:
                     # Python trailing comma comes a bracket, not an item.
                     self.comma = False
                     if mode == M_ENCODE and starts_value(c, python):
-                        self.put(", ")
+                        if comma_at >= 0 and i == comma_at + 2 and s[comma_at + 1] == " ":
+                            self.same(comma_at, i)
+                        else:
+                            self.put(", ")
                 if c == "{":
                     i += 1
                     self.stack.append(1)
                     if mode == M_ENCODE:
-                        self.put("{")
+                        self.same(i - 1, i)
                     self.state = R_OBJ_FIRST
                 elif c == "[":
                     i += 1
                     self.stack.append(0)
                     if mode == M_ENCODE:
-                        self.put("[")
+                        self.same(i - 1, i)
                     self.state = R_ARR_FIRST
                 elif c == '"' or (python and c == "'"):
                     i += 1
                     self.is_key = False
                     self.quote = c
                     if mode == M_ENCODE:
-                        self.put('"')
+                        if c == '"':
+                            self.same(i - 1, i)
+                        else:
+                            self.put('"')
                     self.state = R_STR
                 elif c == "-" or ("0" <= c and c <= "9") or (python and (c == "+" or c == ".")):
                     self.num_state = N_START
@@ -333,6 +385,7 @@ class JsonReader:
                 if c == " " or c == "\n" or c == "\r" or c == "\t":
                     i += 1
                 elif c == ",":
+                    comma_at = i
                     i += 1
                     self.comma = True
                     if self.stack[-1]:
@@ -343,12 +396,12 @@ class JsonReader:
                     i += 1
                     self.stack.pop()
                     if mode == M_ENCODE:
-                        self.put("}")
+                        self.same(i - 1, i)
                 elif c == "]" and not self.stack[-1]:
                     i += 1
                     self.stack.pop()
                     if mode == M_ENCODE:
-                        self.put("]")
+                        self.same(i - 1, i)
                 else:
                     self.fail("expected ',' or a closing bracket")
                     break
@@ -361,7 +414,15 @@ class JsonReader:
                     self.is_key = True
                     self.quote = c
                     if mode == M_ENCODE:
-                        self.put(', "' if self.comma else '"')
+                        if not self.comma:
+                            if c == '"':
+                                self.same(i - 1, i)
+                            else:
+                                self.put('"')
+                        elif c == '"' and comma_at >= 0 and i == comma_at + 3 and s[comma_at + 1] == " ":
+                            self.same(comma_at, i)
+                        else:
+                            self.put(', "')
                     self.comma = False
                     self.state = R_STR
                 elif c == "}" and state == R_OBJ_FIRST:
@@ -369,7 +430,7 @@ class JsonReader:
                     self.stack.pop()
                     self.comma = False
                     if mode == M_ENCODE:
-                        self.put("}")
+                        self.same(i - 1, i)
                     self.state = R_AFTER
                 else:
                     self.fail("expected a key")
@@ -379,9 +440,12 @@ class JsonReader:
                 if c == " " or c == "\n" or c == "\r" or c == "\t":
                     i += 1
                 elif c == ":":
-                    i += 1
                     if mode == M_ENCODE:
-                        self.put(": ")
+                        # Written when the value starts (or the slice ends):
+                        # by then we know whether the model wrote ": " itself.
+                        self.colon = True
+                        colon_at = i
+                    i += 1
                     self.state = R_VALUE
                 else:
                     self.fail("expected ':'")
@@ -602,7 +666,10 @@ class JsonReader:
                 self.lit_pos = pos
                 if pos == size:
                     if mode == M_ENCODE:
-                        self.put(self.lit_out)
+                        if not python and i - size >= start:  # all of it in this slice
+                            self.same(i - size, i)
+                        else:
+                            self.put(self.lit_out)
                     self.state = R_AFTER
                 elif i < end:
                     self.fail("invalid literal")
@@ -621,6 +688,13 @@ class JsonReader:
             # not when the next character arrives (which may never come).
             self.status = DONE
             self.state = R_DONE
+        if mode == M_ENCODE:
+            if self.colon:  # the value starts in a later slice (or never)
+                self.colon = False
+                self.put(": ")
+            if self.verbatim_to > self.verbatim_from:
+                self.out.append(s[self.verbatim_from : self.verbatim_to])
+                self.verbatim_from = self.verbatim_to
         if mode == M_RAW and raw_from >= 0 and i > raw_from:
             self.out.append(s[raw_from:i])
         return i
