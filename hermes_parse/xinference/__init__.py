@@ -337,9 +337,11 @@ class HermesToolParser:
                 calls_up_to(len(fold))  # every call started so far has ended
                 content.append(text)
                 continue
-            entry = delta["tool_calls"][0]
-            if "id" in entry:
-                calls_up_to(entry["index"])  # the calls before this one have ended
+            entries = delta.get("tool_calls")
+            if not entries:  # e.g. {"reasoning": ...}: not asked for here (Xinference splits it)
+                continue
+            if "id" in entries[0]:
+                calls_up_to(entries[0]["index"])  # the calls before this one have ended
             fold.add((delta,))
         calls_up_to(finished)
         if content:
