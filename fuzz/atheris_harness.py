@@ -3,7 +3,8 @@
 One input is a few header bytes and a text::
 
     byte 0      option flags (see FLAG_*)
-    byte 1      max_buffer when FLAG_SMALL_BUFFER is set: 1 + byte % 64
+    byte 1      max_buffer when FLAG_SMALL_BUFFER is set: 1 + byte % 64;
+                its top two bits: reasoning (1: True, 2: "open")
     byte 2      number of cut points, byte % 17
     2 bytes     per cut point, big-endian, taken modulo len(text) + 1
     the rest    the model's output, UTF-8 (invalid bytes and encoded
@@ -80,6 +81,7 @@ PROBLEM_KINDS = frozenset(
         "trailing_text",
         "truncated",
         "unknown_tool",
+        "call_in_reasoning",
     )
 )
 
@@ -281,6 +283,13 @@ def decode_input(data, fdp_class):
         options["tools"] = TOOLS
     if flags & FLAG_UNKNOWN_CONTENT:
         options["unknown_tool"] = "content"
+    # The flags byte is full: the reasoning split takes the top two bits of
+    # the buffer byte (max_buffer uses the low six): 1 on, 2 "open".
+    reasoning = buffer_byte >> 6
+    if reasoning == 1:
+        options["reasoning"] = True
+    elif reasoning == 2:
+        options["reasoning"] = "open"
 
     size = len(text)
     if flags & FLAG_EACH_CHAR:
@@ -353,9 +362,12 @@ def check_deltas(deltas):
     for delta in deltas:
         if type(delta) is not dict or len(delta) != 1:
             fail("a delta is not a dict with one key", delta=delta)
-        if "content" in delta:
-            if type(delta["content"]) is not str or not delta["content"]:
-                fail("a content delta is not a non-empty str", delta=delta)
+        if "content" in delta or "reasoning" in delta:
+            key = "content" if "content" in delta else "reasoning"
+            if type(delta[key]) is not str or not delta[key]:
+                fail(f"a {key} delta is not a non-empty str", delta=delta)
+            if key == "reasoning" and seen:
+                fail("reasoning after a call", delta=delta)
             continue
         entries = delta.get("tool_calls")
         if type(entries) is not list or not entries:

@@ -777,13 +777,27 @@ def arbitrary_text() -> st.SearchStrategy[str]:
     )
 
 
+_THINKING = ["<think>", "</think>", "<think>\n", "\n</think>\n\n", "<thi", "</thin", "<", "</",
+             "<tool_call>", "Let me think.", " ", "\n"]  # fmt: skip
+
+
+@st.composite
+def thinking(draw) -> str:
+    """A reasoning model's output: reasoning (with or without its tags, tags
+    cut or inside it) before an output of any other kind."""
+    before = "".join(draw(st.lists(st.sampled_from(_THINKING), max_size=8)))
+    after = draw(st.one_of(hermes_outputs().map(lambda output: output.text), damaged(), token_soup()))
+    return before + after
+
+
 def any_text() -> st.SearchStrategy[str]:
-    """Well-formed, damaged, soup or arbitrary text."""
+    """Well-formed, damaged, soup, reasoning or arbitrary text."""
     return st.one_of(
         hermes_outputs().map(lambda output: output.text),
         exceptional_calls().map(lambda call: call.text),
         damaged(),
         token_soup(),
+        thinking(),
         arbitrary_text(),
     )
 
@@ -855,4 +869,7 @@ def parser_options(draw, modes=("json", "raw"), call_id=None, max_buffer: bool =
         options["unknown_tool"] = draw(st.sampled_from(["call", "content"]))
     if max_buffer and draw(st.integers(0, 4)) == 0:
         options["max_buffer"] = draw(st.integers(1, 200))
+    reasoning = draw(st.sampled_from([False, False, True, "open"]))
+    if reasoning is not False:
+        options["reasoning"] = reasoning
     return options

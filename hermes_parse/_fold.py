@@ -34,10 +34,11 @@ __all__ = ["CallFold"]
 class CallFold:
     """Accumulates ``choices[0].delta`` dicts into content and tool calls."""
 
-    __slots__ = ("_content", "_ids", "_names", "_arguments", "_finished")
+    __slots__ = ("_content", "_reasoning", "_ids", "_names", "_arguments", "_finished")
 
     def __init__(self) -> None:
         self._content: List[str] = []
+        self._reasoning: List[str] = []
         self._ids: List[str] = []
         self._names: List[str] = []
         self._arguments: List[List[str]] = []
@@ -50,6 +51,9 @@ class CallFold:
             text = delta.get("content")
             if text:
                 self._content.append(text)
+            text = delta.get("reasoning")
+            if text:
+                self._reasoning.append(text)
             for entry in delta.get("tool_calls") or ():
                 index = entry["index"]
                 while len(self._ids) <= index:
@@ -69,6 +73,11 @@ class CallFold:
     def content(self) -> Optional[str]:
         """The content so far, ``None`` when empty."""
         return "".join(self._content) or None
+
+    @property
+    def reasoning(self) -> Optional[str]:
+        """The reasoning so far, ``None`` when there was none."""
+        return "".join(self._reasoning) or None
 
     def __len__(self) -> int:
         """How many calls have started."""
@@ -107,4 +116,4 @@ class CallFold:
 
     def message(self, problems: Iterable[Problem] = ()) -> Message:
         """The accumulated ``Message``."""
-        return Message(self.content, self.calls, problems)
+        return Message(self.content, self.calls, problems, self.reasoning)

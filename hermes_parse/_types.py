@@ -52,7 +52,7 @@ class Problem(_Frozen):
 
     ``kind`` is one of the documented kinds (README, "Behaviour on bad input"):
     ``not_a_call``, ``invalid_json``, ``invalid_arguments``, ``duplicate_key``,
-    ``trailing_text``, ``truncated``, ``unknown_tool``.  ``offset`` and
+    ``trailing_text``, ``truncated``, ``unknown_tool``, ``call_in_reasoning``.  ``offset`` and
     ``length`` give the span of the input (in characters, from the start of
     the whole output) that the problem covers; ``index`` is the tool call it
     belongs to, or ``None`` when the block never became a call.
@@ -130,23 +130,28 @@ class ToolCall(_Frozen):
 
 
 class Message:
-    """What the model said: ``content`` (``None`` when empty), ``tool_calls``, ``problems``."""
+    """What the model said: ``content`` (``None`` when empty), ``tool_calls``,
+    ``problems``, and ``reasoning`` (its ``<think>`` text with ``reasoning``
+    on; ``None`` when there was none)."""
 
-    __slots__ = ("content", "tool_calls", "problems")
+    __slots__ = ("content", "tool_calls", "problems", "reasoning")
 
     content: Optional[str]
     tool_calls: list
     problems: list
+    reasoning: Optional[str]
 
     def __init__(
         self,
         content: Optional[str],
         tool_calls: Iterable[ToolCall] = (),
         problems: Iterable[Problem] = (),
+        reasoning: Optional[str] = None,
     ) -> None:
         object.__setattr__(self, "content", content)
         object.__setattr__(self, "tool_calls", list(tool_calls))
         object.__setattr__(self, "problems", list(problems))
+        object.__setattr__(self, "reasoning", reasoning)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"{type(self).__name__} is immutable")
@@ -154,18 +159,20 @@ class Message:
     def __eq__(self, other: object) -> bool:
         if type(other) is not Message:
             return NotImplemented
-        return (self.content, self.tool_calls, self.problems) == (
+        return (self.content, self.tool_calls, self.problems, self.reasoning) == (
             other.content,  # type: ignore[union-attr]
             other.tool_calls,  # type: ignore[union-attr]
             other.problems,  # type: ignore[union-attr]
+            other.reasoning,  # type: ignore[union-attr]
         )
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
+        reasoning = "" if self.reasoning is None else f", reasoning={self.reasoning!r}"
         return (
             f"Message(content={self.content!r}, tool_calls={self.tool_calls!r},"
-            f" problems={self.problems!r})"
+            f" problems={self.problems!r}{reasoning})"
         )
 
     def to_openai(self) -> dict:
@@ -173,8 +180,11 @@ class Message:
 
         ``tool_calls`` is left out when there are none: OpenAI's API rejects an
         empty ``tool_calls`` array when the message is sent back to it.
+        ``reasoning`` (vLLM's field name) is there only when there was some.
         """
         message: dict = {"role": "assistant", "content": self.content}
+        if self.reasoning is not None:
+            message["reasoning"] = self.reasoning
         if self.tool_calls:
             message["tool_calls"] = [call.to_openai() for call in self.tool_calls]
         return message
@@ -201,7 +211,7 @@ class Message:
         content = self.content
         if truncated == "content":
             content = (content or "") + text[cut.offset :]
-        return Message(content, calls, problems)
+        return Message(content, calls, problems, self.reasoning)
 
     @classmethod
     def from_deltas(

@@ -56,7 +56,8 @@ def check_deltas(deltas: Sequence[dict], validate_openai: bool = False) -> Dict[
     """Assert every delta has the documented OpenAI ``choices[0].delta`` shape; return
     ``{index: [id, name, [argument fragments]]}``.
 
-    A delta is ``{"content": non-empty str}`` or ``{"tool_calls": [one entry]}``,
+    A delta is ``{"content": non-empty str}``, ``{"reasoning": non-empty str}`` or
+    ``{"tool_calls": [one entry]}``,
     JSON-ready.  A call's first entry carries index/id/type/function{name, arguments: ""};
     its later entries carry only index and a non-empty arguments fragment.  Call
     indices start at 0, rise by one, and only the newest call streams.
@@ -68,6 +69,9 @@ def check_deltas(deltas: Sequence[dict], validate_openai: bool = False) -> Dict[
         json.dumps(delta)  # JSON-ready
         if "content" in delta:
             assert type(delta["content"]) is str and delta["content"], delta
+        elif "reasoning" in delta:  # reasoning=True/"open": vLLM's field
+            assert type(delta["reasoning"]) is str and delta["reasoning"], delta
+            assert not calls, f"reasoning after a call: {delta!r}"
         else:
             entries = delta["tool_calls"]
             assert type(entries) is list and len(entries) == 1, delta
@@ -107,7 +111,8 @@ def validate_chunk(delta: dict) -> None:
         }
     )
     model = chunk.choices[0].delta
-    assert not model.model_extra, model.model_extra
+    # "reasoning" is vLLM's field for reasoning deltas, not one of OpenAI's.
+    assert not set(model.model_extra or {}) - {"reasoning"}, model.model_extra
     for call in model.tool_calls or ():
         assert not call.model_extra, call.model_extra
         assert not call.function.model_extra, call.function.model_extra
@@ -118,7 +123,8 @@ def check_message(data: dict) -> None:
     """``data`` is an OpenAI assistant message, exactly (the openai package's
     ChatCompletionMessage: no unknown field, nothing lost)."""
     model = ChatCompletionMessage.model_validate(data)
-    assert not model.model_extra, model.model_extra
+    # "reasoning" is vLLM's field for the <think> text, not one of OpenAI's.
+    assert not set(model.model_extra or {}) - {"reasoning"}, model.model_extra
     assert model.model_dump(exclude_unset=True) == data
 
 

@@ -58,6 +58,7 @@ PROBLEM_KINDS = {
     "trailing_text",
     "truncated",
     "unknown_tool",
+    "call_in_reasoning",
 }
 RANDOM_ID = re.compile(r"call_[A-Za-z0-9]{24}\Z")
 
@@ -81,6 +82,10 @@ def check_problems(problems, text, message):
             assert problem.index is None, problem
             spanned = text[problem.offset : problem.offset + problem.length]
             assert spanned in (message.content or ""), (problem, spanned)
+        if problem.kind == "call_in_reasoning":  # the tag stays reasoning text
+            assert problem.index is None, problem
+            assert text[problem.offset : problem.offset + problem.length] == "<tool_call>", problem
+            assert "<tool_call>" in (message.reasoning or ""), problem
 
 
 def compiled_twin():

@@ -5,9 +5,11 @@ from hermes_parse.machine.body cimport Body
 from hermes_parse.machine.sink cimport Sink
 
 cdef int EV_DEFECT, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
-cdef int S_TEXT_WS, S_TEXT, S_TAG, S_BODY, S_END_TAG, S_SKIP
-cdef str OPEN_TAG, CLOSE_TAG
-cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN, DEFAULT_MAX_BUFFER, NO_LIMIT
+cdef int S_TEXT_WS, S_TEXT, S_TAG, S_BODY, S_END_TAG, S_SKIP, S_THINK, S_THINK_TAG
+cdef int REASONING_OFF, REASONING_ON, REASONING_OPEN
+cdef str OPEN_TAG, CLOSE_TAG, THINK_TAG, END_THINK_TAG
+cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN, THINK_TAG_LEN, END_THINK_TAG_LEN
+cdef Py_ssize_t DEFAULT_MAX_BUFFER, NO_LIMIT
 cdef dict BODIES
 cdef object Message, Problem, ClosedError, random_call_id, tool_names
 cdef object new_hermes_body, new_sink
@@ -22,6 +24,8 @@ cdef class StreamParser:
     cdef object _call_id
     cdef Py_ssize_t _max_buffer
     cdef bint _python
+    cdef public int _reasoning
+    cdef bint _think_allowed
     cdef Sink _sink
     cdef list _held_ws
     cdef list _held_raw
@@ -69,6 +73,8 @@ cdef class StreamParser:
         tag=str, content=list,
     )
     cdef _process(self, str text)
+    @cython.locals(pos=Py_ssize_t, size=Py_ssize_t, tag=str)
+    cdef Py_ssize_t _think_tag(self, str text, Py_ssize_t i, Py_ssize_t limit) except -1
     cdef _flush_held_text(self)
     @cython.locals(pos=Py_ssize_t, c=Py_UCS4)
     cdef Py_ssize_t _end_tag(self, str text, Py_ssize_t i) except -1

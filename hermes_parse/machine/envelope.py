@@ -9,8 +9,14 @@ the name is complete, and writes content and calls into the ``Sink``.
 ``parse`` is one ``feed`` and a ``close`` with the sink collecting the
 message instead of making deltas.
 
-The reasoning split (``<think>…</think>``) will sit here, in front of the
-block search: it is a question of what surrounds blocks, not of their bodies.
+The reasoning split sits here too, in front of the block search: it is a
+question of what surrounds blocks, not of their bodies.  With ``reasoning``
+on, a ``<think>`` that opens the output (after whitespace at most) starts
+reasoning, which runs to the first ``</think>`` (or to the end); with
+``"open"`` the output starts inside reasoning (the prompt opened it; a
+``<think>`` as its very first characters is skipped).  Inside reasoning a
+``<tool_call>`` is reasoning text, reported as a ``call_in_reasoning``
+problem so that a caller can find it.
 """
 
 from __future__ import annotations
@@ -30,11 +36,22 @@ S_TAG = 2  # matching "<tool_call>" in content (or "</tool_call>" after a failed
 S_BODY = 3  # inside a block: the body grammar reads
 S_END_TAG = 4  # matching "</tool_call>" or "<tool_call>" after a call
 S_SKIP = 5  # after a defect in a call: looking for a tag
+S_THINK = 6  # reasoning
+S_THINK_TAG = 7  # matching "</think>" (or "<tool_call>", or a leading "<think>") in reasoning
 
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
 OPEN_TAG_LEN = 11
 CLOSE_TAG_LEN = 12
+THINK_TAG = "<think>"
+END_THINK_TAG = "</think>"
+THINK_TAG_LEN = 7
+END_THINK_TAG_LEN = 8
+
+# The reasoning option.
+REASONING_OFF = 0
+REASONING_ON = 1  # a <think> block may open the output
+REASONING_OPEN = 2  # the output starts inside reasoning
 
 DEFAULT_MAX_BUFFER = 8 * 1024 * 1024
 NO_LIMIT = 1 << 62
@@ -60,7 +77,11 @@ class StreamParser:
     * ``call_id``: ``f(index, name) -> str``; OpenAI-style random ids by default;
     * ``max_buffer``: how many characters may be held back before a call's
       name is known (default 8 Mi); past it the block is content;
-    * ``python_literals``: also read Python dict literals (Hermes-2-Pro).
+    * ``python_literals``: also read Python dict literals (Hermes-2-Pro);
+    * ``reasoning``: ``False`` (no reasoning split), ``True`` (a ``<think>``
+      block that opens the output is reasoning: ``{"reasoning": ...}``
+      deltas, vLLM's field) or ``"open"`` (the output starts inside
+      reasoning, up to the first ``</think>``).
 
     Raises ``ValueError`` for an option value it does not know.
     """
@@ -76,6 +97,7 @@ class StreamParser:
         call_id: Optional[Callable[[int, str], str]] = None,
         max_buffer: int = DEFAULT_MAX_BUFFER,
         python_literals: bool = False,
+        reasoning: Any = False,
     ) -> None:
         if arguments == "json":
             self._args_mode = M_ENCODE
@@ -87,6 +109,14 @@ class StreamParser:
             raise ValueError("unknown_tool must be 'call' or 'content'")
         if max_buffer < 1:
             raise ValueError("max_buffer must be positive")
+        if reasoning is False or reasoning is None:
+            self._reasoning = REASONING_OFF
+        elif reasoning is True:
+            self._reasoning = REASONING_ON
+        elif reasoning == "open":
+            self._reasoning = REASONING_OPEN
+        else:
+            raise ValueError("reasoning must be False, True or 'open'")
         self._tools = tool_names(tools)
         self._unknown_as_content = unknown_tool == "content"
         self._call_id = random_call_id if call_id is None else call_id
@@ -104,6 +134,11 @@ class StreamParser:
         self._offset = 0
         self._state = S_TEXT_WS
         self._hold_end = max_buffer
+        # A <think> may still open reasoning: nothing but whitespace so far.
+        self._think_allowed = self._reasoning != REASONING_OFF
+        if self._reasoning == REASONING_OPEN:
+            self._state = S_THINK
+            self._hold_end = NO_LIMIT
         self._holding = False
         self._raw_start = 0
         self._tag_pos = 0
@@ -188,6 +223,7 @@ class StreamParser:
 
     def _begin_block(self, i):
         """A "<tool_call>" ends at ``i``: hold the block until its name is known."""
+        self._think_allowed = False
         self._reset_block()
         if self._body is None:
             self._body = BODIES["hermes"]()
@@ -282,8 +318,10 @@ class StreamParser:
             self._held_ws.clear()  # trailing whitespace is not content
         elif state == S_TAG:
             self._flush_held_text()
-        elif state == S_TEXT:
+        elif state == S_TEXT or state == S_THINK:
             pass
+        elif state == S_THINK_TAG:  # reasoning to the end, a partial tag included
+            self._sink.reasoning.append(self._tag[: self._tag_pos])
         elif not self._decided:
             self._not_a_call("", 0, "not_a_call", "the text ended before the name")
         else:
@@ -402,12 +440,23 @@ class StreamParser:
                         self._tag_size = OPEN_TAG_LEN
                 tag = self._tag
                 size = self._tag_size
-                while i < limit and pos < size and text[i] == tag[pos]:
+                while i < limit and pos < size:
+                    if text[i] != tag[pos]:
+                        if pos == 2 and self._think_allowed and text[i] == "h" and size == OPEN_TAG_LEN:
+                            tag = self._tag = THINK_TAG  # "<th": reasoning opens the output
+                            size = self._tag_size = THINK_TAG_LEN
+                        else:
+                            break
                     pos += 1
                     i += 1
                 self._tag_pos = pos
                 if pos == size:
-                    if size == OPEN_TAG_LEN:
+                    if size == THINK_TAG_LEN:
+                        self._held_ws.clear()  # whitespace before reasoning is not content
+                        self._think_allowed = False
+                        self._hold_end = NO_LIMIT
+                        self._state = S_THINK
+                    elif size == OPEN_TAG_LEN:
                         if self._failed_open:
                             self._end_failed(self._offset + i - OPEN_TAG_LEN)
                         self._begin_block(i)
@@ -418,6 +467,22 @@ class StreamParser:
                 elif i < limit:
                     self._flush_held_text()
                     self._state = S_TEXT
+            elif state == S_THINK:
+                j = text.find("<", i)
+                if j < 0:
+                    self._sink.reasoning.append(text[i:] if i else text)
+                    self._think_allowed = False
+                    i = n
+                else:
+                    if j > i:
+                        self._sink.reasoning.append(text[i:j])
+                        self._think_allowed = False
+                    self._tag_start = self._offset + j
+                    self._tag_pos = 1
+                    self._state = S_THINK_TAG
+                    i = j + 1
+            elif state == S_THINK_TAG:
+                i = self._think_tag(text, i, limit)
             elif state == S_SKIP:
                 j = text.find("<", i)
                 if j < 0:
@@ -433,8 +498,59 @@ class StreamParser:
         if self._holding and self._raw_start < n:
             self._held_raw.append(text[self._raw_start :])
 
+    def _think_tag(self, text, i, limit):
+        """S_THINK_TAG: "</think>" ends reasoning; "<tool_call>" is reasoning
+        text and a problem; a "<think>" that opens "open" reasoning is skipped.
+        Return the next index."""
+        pos = self._tag_pos
+        if pos == 1 and i < limit:
+            if text[i] == "/":
+                self._tag = END_THINK_TAG
+                self._tag_size = END_THINK_TAG_LEN
+            else:
+                self._tag = OPEN_TAG
+                self._tag_size = OPEN_TAG_LEN
+        tag = self._tag
+        size = self._tag_size
+        while i < limit and pos < size:
+            if text[i] != tag[pos]:
+                if pos == 2 and self._think_allowed and text[i] == "h" and size == OPEN_TAG_LEN:
+                    tag = self._tag = THINK_TAG
+                    size = self._tag_size = THINK_TAG_LEN
+                else:
+                    break
+            pos += 1
+            i += 1
+        self._tag_pos = pos
+        if pos == size:
+            self._think_allowed = False
+            if size == END_THINK_TAG_LEN:
+                # After reasoning, whitespace is held as at the start of the text.
+                self._state = S_TEXT_WS
+                self._hold_end = self._offset + i + self._max_buffer
+            elif size == OPEN_TAG_LEN:
+                self._sink.reasoning.append(OPEN_TAG)
+                self.problems.append(
+                    Problem(
+                        "call_in_reasoning",
+                        self._tag_start,
+                        OPEN_TAG_LEN,
+                        None,
+                        "a <tool_call> inside reasoning is reasoning text",
+                    )
+                )
+                self._state = S_THINK
+            else:  # a leading "<think>" of "open" reasoning: the prompt opened it already
+                self._state = S_THINK
+        elif i < limit:
+            self._sink.reasoning.append(tag[:pos])
+            self._think_allowed = False
+            self._state = S_THINK
+        return i
+
     def _flush_held_text(self):
         """Held whitespace and a partial tag turn out to be content."""
+        self._think_allowed = False
         held = self._held_ws
         if self._state == S_TAG:
             held.append(self._tag[: self._tag_pos])
@@ -484,6 +600,7 @@ def parse(
     call_id: Optional[Callable[[int, str], str]] = None,
     max_buffer: int = DEFAULT_MAX_BUFFER,
     python_literals: bool = False,
+    reasoning: Any = False,
     truncated: str = "keep",
 ) -> Message:
     """Parse a whole output; return a ``Message``.
@@ -506,8 +623,9 @@ def parse(
         call_id=call_id,
         max_buffer=max_buffer,
         python_literals=python_literals,
+        reasoning=reasoning,
     )
-    if type(text) is str and OPEN_TAG not in text:
+    if type(text) is str and OPEN_TAG not in text and not parser._reasoning:
         # No block can start: the machine would only hold whitespace at the
         # start (dropped when nothing else follows, unless past max_buffer).
         if text.strip(" \t\r\n") or len(text) > max_buffer:

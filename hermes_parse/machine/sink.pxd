@@ -8,6 +8,7 @@ cdef object Message, ToolCall
 cdef class Sink:
     cdef public bint collect
     cdef public list content
+    cdef public list reasoning
     cdef public list args
     cdef public list deltas
     cdef public list collected
@@ -16,6 +17,7 @@ cdef class Sink:
     cdef public Py_ssize_t calls_finished
 
     cdef list take(self, bint in_call)
+    cdef flush_text(self)
     @cython.locals(args=list, text=str)
     cdef flush_args(self)
     cdef open_call(self, Py_ssize_t index, object call_id, str name)

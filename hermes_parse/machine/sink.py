@@ -19,6 +19,7 @@ class Sink:
     def __init__(self, collect):
         self.collect = collect
         self.content = []  # content pieces not yet sent
+        self.reasoning = []  # reasoning pieces not yet sent (they come before content)
         self.args = []  # pieces of the current call's arguments not yet sent
         self.deltas = []
         self.collected = []  # parse(): [id, name, argument pieces] per call
@@ -33,9 +34,7 @@ class Sink:
         """
         if self.collect:
             return []
-        if self.content:
-            self.deltas.append({"content": "".join(self.content)})
-            self.content.clear()
+        self.flush_text()
         if in_call:
             self.flush_args()
         deltas = self.deltas
@@ -43,6 +42,15 @@ class Sink:
             return []
         self.deltas = []
         return deltas
+
+    def flush_text(self):
+        """Send the reasoning and the content written so far, in that order."""
+        if self.reasoning:
+            self.deltas.append({"reasoning": "".join(self.reasoning)})
+            self.reasoning.clear()
+        if self.content:
+            self.deltas.append({"content": "".join(self.content)})
+            self.content.clear()
 
     def flush_args(self):
         """Send the arguments written so far."""
@@ -66,9 +74,7 @@ class Sink:
         if self.collect:
             self.collected.append([call_id, name, []])
             return
-        if self.content:
-            self.deltas.append({"content": "".join(self.content)})
-            self.content.clear()
+        self.flush_text()
         self.deltas.append(
             {
                 "tool_calls": [
@@ -99,4 +105,5 @@ class Sink:
                 for index, call in enumerate(self.collected)
             ],
             problems,
+            "".join(self.reasoning) or None,
         )
