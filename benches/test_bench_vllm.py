@@ -47,9 +47,10 @@ _FIGURES: dict = {}
 
 
 def _tokenizer():
+    reason = vllm_impl.unavailable()
+    if reason:
+        pytest.skip(reason)
     tokenizer = vllm_impl.tokenizer()
-    if tokenizer is None:
-        pytest.skip("no Qwen3 tokenizer in ../shared/tokenizers/qwen3")
     return tokenizer
 
 

