@@ -45,8 +45,10 @@ from .records import (
     fix_stream,
     json_lines,
     loads_slow,
+    server_reasoning,
     sse_streams,
     stats_table,
+    stream_reasoning,
     stream_text,
 )
 
@@ -226,6 +228,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--python-literals",
         action="store_true",
         help="also read Python dict literals ({'name': ..., 'arguments': {...}}), as Hermes-2-Pro writes them",
+    )
+    group.add_argument(
+        "--reasoning",
+        choices=("off", "on", "open"),
+        default="off",
+        help="split <think> reasoning from the answer: off (default: <think> is content), on (a"
+        " <think> block opening the output is reasoning), open (the prompt opened <think>: the"
+        ' output starts inside reasoning); the message gets "reasoning" (vLLM\'s field).'
+        " A record whose server already split it (a reasoning or reasoning_content string) keeps"
+        " that, and its content is not split again",
     )
     group.add_argument(
         "--seed",
@@ -421,7 +433,12 @@ def _extractor(args: argparse.Namespace, problems: bool) -> Extractor:
         seed=args.seed,
         problems=problems,
         truncated=getattr(args, "truncated", "keep"),
+        reasoning=REASONING[args.reasoning],
     )
+
+
+# --reasoning's values, as StreamParser and parse take them.
+REASONING = {"off": False, "on": True, "open": "open"}
 
 
 Record = Tuple[int, Optional[int], str, object, bytes]
@@ -479,13 +496,23 @@ def _records(source: Source, fmt: str, reporter: Reporter) -> Iterator[Record]:
 
 
 def _messages(
-    source: Source, fmt: str, reporter: Reporter, extractor: Extractor, text_of
+    source: Source,
+    fmt: str,
+    reporter: Reporter,
+    extractor: Extractor,
+    text_of,
+    reasoning_getter=None,
 ) -> Iterator[tuple]:
     """Yield (record number, line, message, problems) for each usable record of
     an input read as ``fmt``; bad records are reported (and skipped), problems
     counted (and printed under --strict).  A multi-gigabyte log runs through
-    this loop: names are bound to locals."""
+    this loop: names are bound to locals.
+
+    With --reasoning on, the reasoning a server already split off (beside the
+    text: ``reasoning_getter``; a stream's reasoning deltas) is the message's,
+    and the text is not split again."""
     message_of = extractor.message
+    split_reasoning = bool(extractor.reasoning)
     for number, line, kind, value, _ in _records(source, fmt, reporter):
         if value is BAD_LINE:
             continue
@@ -502,7 +529,14 @@ def _messages(
             reporter.bad(_where(source, line, number), str(exc))
             continue
         reporter.records += 1
-        message, problems = message_of(text, number, existing)
+        prior = None
+        if split_reasoning:
+            if kind == "json":
+                if reasoning_getter is not None:
+                    prior = reasoning_getter(value)
+            elif kind == "sse":
+                prior = stream_reasoning(value)
+        message, problems = message_of(text, number, existing, reasoning=prior)
         if problems:
             _annotate(problems, number, line)
             reporter.found(_where(source, line, number), problems)
@@ -513,6 +547,21 @@ def _where(source: Source, line: Optional[int], number: int) -> str:
     if line is not None:
         return f"{source.name}:{line}"
     return source.name if number == 1 else f"{source.name}: record {number}"
+
+
+def _reasoning_getter(args: argparse.Namespace):
+    """The function giving the reasoning a server already split off beside the
+    text of a JSON record (``server_reasoning`` of the message whose content is
+    the text: the default text's message, the object holding a --field that
+    ends in ``content``), or None when there is no such place."""
+    if args.field is None:
+        return lambda value: server_reasoning(chat_message(value))
+    if args.field == "content":
+        return server_reasoning
+    if args.field.endswith(".content"):
+        parent = FieldPath(args.field[: -len(".content")])
+        return lambda value: server_reasoning(parent.get(value))
+    return None
 
 
 def _text_getter(args: argparse.Namespace):
@@ -596,7 +645,9 @@ def run_extract(args: argparse.Namespace, reporter: Reporter, out: Output) -> in
                             args, extractor, reporter, source, write, number, line, kind, value, raw
                         )
                 continue
-            for _, _, message, problems in _messages(source, fmt, reporter, extractor, text_of):
+            for _, _, message, problems in _messages(
+                source, fmt, reporter, extractor, text_of, _reasoning_getter(args)
+            ):
                 if with_problems:
                     message["problems"] = problems
                 try:
@@ -645,7 +696,8 @@ def _fix_record(args, extractor, reporter, source, write, number, line, kind, va
         write(raw + b"\n" if raw else dumps_line(value))
         return
     if line is not None and (
-        calls_in_text(value) or (extractor.tools is not None and args.with_problems)
+        calls_in_text(value, extractor.reasoning)
+        or (extractor.tools is not None and args.with_problems)
     ):
         # The record may be rewritten: read it again exactly (orjson reads an
         # integer beyond 64 bits as a float; json keeps it).
@@ -672,7 +724,7 @@ def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
     _check_stdin(paths)
     extractor = _extractor(args, problems=True)
     text_of = _text_getter(args)
-    stats = Stats()
+    stats = Stats(reasoning=bool(extractor.reasoning))
     formats = set()
     for path in paths:
         with Source(path, reporter, progress=not args.no_progress) as source:
@@ -681,7 +733,9 @@ def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
             if fmt == "empty":
                 reporter.say(f"{source.name}: no records (the input is empty)")
                 continue
-            for _, _, message, problems in _messages(source, fmt, reporter, extractor, text_of):
+            for _, _, message, problems in _messages(
+                source, fmt, reporter, extractor, text_of, _reasoning_getter(args)
+            ):
                 stats.add(message, problems)
     data = stats.to_dict(reporter.bad_records)
     if args.json:
@@ -696,6 +750,8 @@ def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int
     extractor = _extractor(args, problems=True)
     text_of = _text_getter(args)
     text = None
+    prior = None  # the reasoning a server split off: the text is not split again
+    reasoning_of = _reasoning_getter(args)
     with Source(args.file, reporter, progress=False) as source:
         for number, line, kind, value, _ in _records(
             source, _resolve(source, args.format), reporter
@@ -708,8 +764,10 @@ def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int
             try:
                 if kind == "json":
                     text, _ = text_of(value)
+                    prior = reasoning_of(value) if reasoning_of is not None else None
                 elif kind == "sse":
                     text, _ = stream_text(value)
+                    prior = stream_reasoning(value)
                 else:
                     text = value
             except BadRecord as exc:
@@ -725,7 +783,7 @@ def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int
     else:
         size = args.chunk or 4
         pieces = [text[start : start + size] for start in range(0, len(text), size)]
-    parser = extractor.parser(args.record)
+    parser = extractor.parser(args.record, split=prior is None)
     fold = CallFold() if extractor.tools is not None else None  # the calls, for --tools
     for count, piece in enumerate(pieces, 1):
         deltas = parser.feed(piece)

@@ -194,6 +194,41 @@ def existing_calls(message: dict) -> List[dict]:
     return calls
 
 
+# Where a server that split the reasoning off put it: vLLM's field, then its
+# older name (which DeepSeek's API and SGLang use).
+REASONING_FIELDS = ("reasoning", "reasoning_content")
+
+
+def server_reasoning(holder: Any) -> Optional[str]:
+    """The reasoning a server already split off, in a message or a delta: the
+    first of ``REASONING_FIELDS`` that is a string (even empty); None when
+    none is (absent or null: the server did not split)."""
+    if type(holder) is dict:
+        for key in REASONING_FIELDS:
+            value = holder.get(key)
+            if type(value) is str:
+                return value
+    return None
+
+
+def stream_reasoning(events: list, choice: int = 0) -> Optional[str]:
+    """The reasoning deltas of one choice of a captured stream, joined; None
+    when the server sent none (it did not split)."""
+    parts: List[str] = []
+    seen = False
+    for _, chunk, _ in events:
+        if type(chunk) is not dict:
+            continue
+        for entry in chunk.get("choices") or ():
+            if type(entry) is not dict or entry.get("index", 0) != choice:
+                continue
+            text = server_reasoning(entry.get("delta"))
+            if text is not None:
+                seen = True
+                parts.append(text)
+    return "".join(parts) if seen else None
+
+
 def default_text(record: Any) -> Tuple[str, List[dict]]:
     """The text of a record and the tool calls it already has, from the first
     present of ``DEFAULT_FIELDS`` (a JSON string record is the text itself)."""
@@ -286,12 +321,16 @@ class Extractor:
         problems: bool = False,
         python_literals: bool = False,
         truncated: str = "keep",
+        reasoning: Any = False,
     ) -> None:
         self.options: dict = {
             "arguments": arguments,
             "unknown_tool": unknown_tool,
             "python_literals": python_literals,
+            "reasoning": reasoning,
         }
+        # --reasoning: False (off), True (on) or "open" (StreamParser's values).
+        self.reasoning = reasoning
         if tools is not None:
             self.options["tools"] = tools.declared
         self.tools = tools
@@ -308,24 +347,41 @@ class Extractor:
             return random_call_id
         return seeded_ids(self.seed * 10**12 + record * 1000 + choice)
 
-    def parser(self, record: int, choice: int = 0) -> StreamParser:
-        """A fresh ``StreamParser`` for one record (one choice of it)."""
-        return StreamParser(call_id=self.call_id(record, choice), **self.options)
+    def parser(self, record: int, choice: int = 0, split: bool = True) -> StreamParser:
+        """A fresh ``StreamParser`` for one record (one choice of it).
+
+        ``split=False``: no reasoning split whatever ``--reasoning`` says (the
+        server already split the reasoning off this text)."""
+        options = self.options if split else {**self.options, "reasoning": False}
+        return StreamParser(call_id=self.call_id(record, choice), **options)
 
     def message(
-        self, text: str, record: int, existing: Sequence[dict] = (), choice: int = 0
+        self,
+        text: str,
+        record: int,
+        existing: Sequence[dict] = (),
+        choice: int = 0,
+        reasoning: Optional[str] = None,
     ) -> Tuple[dict, Optional[List[dict]]]:
         """Return (the OpenAI assistant message of ``text``, its problems).
 
         ``existing``: tool calls the record already had (a server that did
-        parse some), kept first.  Problems are dicts (``Problem.to_dict()`` and
-        the ``--tools`` ones), or None when not asked for.
+        parse some), kept first.  ``reasoning``: the reasoning a server already
+        split off (``server_reasoning``): with ``--reasoning`` on it is the
+        message's ``reasoning`` and ``text`` is not split again.  Problems are
+        dicts (``Problem.to_dict()`` and the ``--tools`` ones), or None when
+        not asked for.
         """
         problems: Optional[List[dict]] = [] if self.problems else None
+        options = self.options
+        if reasoning is not None:
+            options = {**options, "reasoning": False}
         parsed = parse(
-            text, call_id=self.call_id(record, choice), truncated=self.truncated, **self.options
+            text, call_id=self.call_id(record, choice), truncated=self.truncated, **options
         )
         content = parsed.content
+        if reasoning is None:
+            reasoning = parsed.reasoning
         calls = [call.to_openai() for call in parsed.tool_calls]
         if problems is not None and parsed.problems:
             shift = len(existing)
@@ -335,6 +391,8 @@ class Extractor:
                     entry["index"] += shift
                 problems.append(entry)
         message: dict = {"role": "assistant", "content": content}
+        if reasoning is not None and self.reasoning:
+            message["reasoning"] = reasoning  # where Message.to_openai() puts it
         if existing:
             calls = list(existing) + calls
         if calls:
@@ -479,17 +537,25 @@ def _clean_calls(entries: list) -> List[dict]:
 # --fix
 
 
-def calls_in_text(record: dict) -> bool:
-    """Whether a choice of a chat.completion response has ``<tool_call>`` in its content."""
+def calls_in_text(record: dict, reasoning: Any = False) -> bool:
+    """Whether a choice of a chat.completion response has ``<tool_call>`` in its
+    content, or (``reasoning`` on) reasoning to split off (``splits``)."""
     for choice in record.get("choices") or ():
         message = choice.get("message") if type(choice) is dict else None
-        if (
-            type(message) is dict
-            and type(message.get("content")) is str
-            and TAG in message["content"]
-        ):
-            return True
+        if type(message) is dict and type(message.get("content")) is str:
+            if TAG in message["content"] or splits(message, reasoning):
+                return True
     return False
+
+
+def splits(message: dict, reasoning: Any) -> bool:
+    """Whether ``--fix`` may split reasoning off this message's content: the
+    option is on, the server did not split already (``server_reasoning``), and
+    the content may hold reasoning (``"open"``: any; on: a ``<think>``)."""
+    if not reasoning or server_reasoning(message) is not None:
+        return False
+    content = message.get("content")
+    return type(content) is str and (reasoning == "open" or "<think>" in content)
 
 
 def fix_chat(
@@ -501,6 +567,13 @@ def fix_chat(
 
     ``finish_reason`` becomes ``tool_calls`` when calls were found, except
     ``length``: the output was cut off, and a client should know.
+
+    With ``--reasoning`` on, reasoning split off the content becomes the
+    message's ``reasoning`` (and ``reasoning_content`` too when the message
+    has that key, null).  A message whose server already split (a string
+    ``reasoning`` or ``reasoning_content``) keeps it, and its content is not
+    split again: it holds the answer only, which ``"open"`` would otherwise
+    take for reasoning.
     """
     changed = False
     all_problems: List[dict] = []
@@ -510,10 +583,18 @@ def fix_chat(
             continue
         content = message.get("content")
         has_tag = type(content) is str and TAG in content
-        if not has_tag and extractor.tools is None:
+        split = splits(message, extractor.reasoning)
+        if not has_tag and not split and extractor.tools is None:
             continue  # nothing to move, nothing to check
         existing = existing_calls(message)
-        new, problems = extractor.message(as_text(content, "content"), number, existing, position)
+        new, problems = extractor.message(
+            as_text(content, "content"),
+            number,
+            existing,
+            position,
+            # The server's split is kept: its content is not split again.
+            reasoning=None if split else server_reasoning(message),
+        )
         if problems:
             all_problems += problems
             if with_problems:
@@ -524,6 +605,12 @@ def fix_chat(
             message["tool_calls"] = new["tool_calls"]
             if choice.get("finish_reason") != "length":
                 choice["finish_reason"] = "tool_calls"
+            changed = True
+        if split and "reasoning" in new:
+            message["content"] = new["content"]
+            message["reasoning"] = new["reasoning"]
+            if "reasoning_content" in message:  # the server's shape: both names
+                message["reasoning_content"] = new["reasoning"]
             changed = True
     return changed, all_problems
 
@@ -539,6 +626,7 @@ class _ChoiceState:
         "offset",
         "seen_existing",
         "fold",
+        "fed",
     )
 
     def __init__(self, parser: StreamParser) -> None:
@@ -549,6 +637,7 @@ class _ChoiceState:
         self.offset = 0  # calls the input already had, numbered before ours
         self.seen_existing: set = set()
         self.fold = CallFold()  # our calls (the parser's own indices), for --tools
+        self.fed = False  # the parser has been fed content
 
 
 def fix_stream(
@@ -561,6 +650,12 @@ def fix_stream(
     Returns (SSE lines, problems: each with ``record`` and ``line``, the stream's
     number and first line).  Chunks without choices (usage), events that are
     not chunks and lines that were not JSON go out as they came.
+
+    With ``--reasoning`` on, reasoning split off the content goes out as
+    ``{"reasoning": ...}`` deltas, in the order of the text.  A choice whose
+    server already sent reasoning deltas (``reasoning`` or
+    ``reasoning_content``) before its content is not split again: those deltas
+    go out untouched, and the content is read without the split.
     """
     out: List[bytes] = []
     states: dict = {}
@@ -657,6 +752,16 @@ def fix_stream(
             state.choice = choice
             delta = choice["delta"]
             text = delta.get("content")
+            if (
+                extractor.reasoning
+                and not state.fed
+                and not state.closed
+                and server_reasoning(delta) is not None
+            ):
+                # The server split the reasoning off: its content is not split again.
+                state.parser = extractor.parser(
+                    number, index if type(index) is int else 0, split=False
+                )
             other = {key: value for key, value in delta.items() if key != "content"}
             for entry in other.get("tool_calls") or ():
                 if type(entry) is dict and entry.get("index") not in state.seen_existing:
@@ -665,6 +770,7 @@ def fix_stream(
                         state.offset = len(state.seen_existing)
             deltas: List[dict] = []
             if type(text) is str and text and not state.closed:
+                state.fed = True
                 deltas = ours(state, state.parser.feed(text))
             finish = choice.get("finish_reason")
             extra = None
@@ -673,7 +779,11 @@ def fix_stream(
                 deltas += more
             if deltas:
                 if other:
-                    deltas[0] = {**other, **deltas[0]}
+                    if other.keys() & deltas[0].keys():
+                        # The input's own reasoning beside our reasoning: both, untouched.
+                        deltas.insert(0, other)
+                    else:
+                        deltas[0] = {**other, **deltas[0]}
             elif "content" in delta and not text:
                 deltas = [
                     delta
@@ -696,9 +806,16 @@ def fix_stream(
 
 class Stats:
     """Counts over the messages of a run; percentiles of argument sizes from a
-    histogram of sizes (exact, and bounded by the number of distinct sizes)."""
+    histogram of sizes (exact, and bounded by the number of distinct sizes).
 
-    def __init__(self) -> None:
+    ``reasoning`` (``--reasoning`` on): also count the records with reasoning,
+    its characters (code points) and the calls written inside it
+    (``call_in_reasoning`` problems); off, the output has no such keys."""
+
+    def __init__(self, reasoning: bool = False) -> None:
+        self.reasoning = reasoning
+        self.with_reasoning = 0
+        self.reasoning_chars = 0
         self.records = 0
         self.with_calls = 0
         self.calls = 0
@@ -710,6 +827,10 @@ class Stats:
 
     def add(self, message: dict, problems: Optional[List[dict]]) -> None:
         self.records += 1
+        reasoning = message.get("reasoning")
+        if reasoning is not None:
+            self.with_reasoning += 1
+            self.reasoning_chars += len(reasoning)
         calls = message.get("tool_calls")
         if calls:
             self.with_calls += 1
@@ -749,7 +870,7 @@ class Stats:
         def rate(part: int) -> Optional[float]:
             return round(part / self.records, 6) if self.records else None
 
-        return {
+        data = {
             "records": self.records,
             "bad_records": bad_records,
             "records_with_tool_calls": self.with_calls,
@@ -763,6 +884,12 @@ class Stats:
             "malformed_rate": rate(self.malformed),
             "arguments_bytes": self.percentiles(),
         }
+        if self.reasoning:
+            data["records_with_reasoning"] = self.with_reasoning
+            data["reasoning_rate"] = rate(self.with_reasoning)
+            data["reasoning_chars"] = self.reasoning_chars
+            data["calls_in_reasoning"] = self.by_kind["call_in_reasoning"]
+        return data
 
 
 def stats_table(data: dict) -> str:
@@ -777,6 +904,10 @@ def stats_table(data: dict) -> str:
         ("  with tool calls", f"{data['records_with_tool_calls']:,}", pct(data["tool_call_rate"]))
     )
     rows.append(("  malformed", f"{data['malformed_records']:,}", pct(data["malformed_rate"])))
+    if "records_with_reasoning" in data:
+        rows.append(
+            ("  with reasoning", f"{data['records_with_reasoning']:,}", pct(data["reasoning_rate"]))
+        )
     if data["bad_records"]:
         rows.append(("  bad (skipped)", f"{data['bad_records']:,}", ""))
     rows.append(("tool calls", f"{data['tool_calls']:,}", ""))
@@ -785,6 +916,9 @@ def stats_table(data: dict) -> str:
     rows.append(("problems", f"{data['problems']:,}", ""))
     for kind, count in data["problems_by_kind"].items():
         rows.append((f"  {kind}", f"{count:,}", ""))
+    if "reasoning_chars" in data:
+        rows.append(("reasoning (characters)", f"{data['reasoning_chars']:,}", ""))
+        rows.append(("  calls in reasoning", f"{data['calls_in_reasoning']:,}", ""))
     sizes = data["arguments_bytes"]
     if sizes:
         rows.append(("arguments (bytes)", "", ""))
