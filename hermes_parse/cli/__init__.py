@@ -102,6 +102,11 @@ message.tool_calls and finish_reason "tool_calls" ("length" stays: the output wa
 an SSE stream re-emitted chunk by chunk with the calls as proper tool_calls deltas.
 Records that need nothing are written out as they came.
 
+With --reasoning on or open, a <think> block is split off: the message gets "reasoning"
+(with --fix, a choice's message does; a stream gets {{"reasoning": ...}} deltas, in order).
+A record whose server already split it (a reasoning or reasoning_content string, or
+reasoning deltas) keeps the server's reasoning, and its content is not split again.
+
 examples:
   {PROG} extract examples/completions.jsonl
   {PROG} extract --with-problems --tools examples/tools.json examples/completions.jsonl \\
@@ -121,7 +126,9 @@ Counts over all records of all inputs: records, records with tool calls (tool_ca
 calls and calls per tool name, problems by kind, malformed records (those with a
 not_a_call, invalid_json, invalid_arguments, duplicate_key, trailing_text or truncated
 problem; malformed_rate), and the size of the arguments in UTF-8 bytes (min, p50, p90,
-p99, max, mean). A table, or one JSON object with --json.
+p99, max, mean). A table, or one JSON object with --json. With --reasoning on or open,
+also the records with reasoning (records_with_reasoning, reasoning_rate), its characters
+(reasoning_chars) and the calls written inside it (calls_in_reasoning).
 
 examples:
   {PROG} stats examples/completions.jsonl
