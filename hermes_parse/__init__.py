@@ -10,7 +10,8 @@ The plan of the package (rooms depend on the core, never the reverse):
 
 * the core: this module (the public API), ``_types.py`` (``Message``,
   ``ToolCall``, ``Problem``, call ids), ``_fold.py`` (``CallFold``: deltas
-  into calls), ``_tools.py`` (reading an OpenAI ``tools`` list) and
+  into calls), ``_batch.py`` (``parse_many``'s columns), ``_tools.py``
+  (reading an OpenAI ``tools`` list) and
   ``machine/`` (the streaming state machine, compiled and pure-Python twins;
   its ``__init__`` has the theory of operation);
 * ``cli/``: the ``hermes-parse`` command;
@@ -27,6 +28,7 @@ import platform as _platform
 from typing import TYPE_CHECKING
 
 from . import machine as _machine_twins
+from ._batch import Batch
 from ._fold import CallFold
 from ._types import (
     ClosedError,
@@ -48,17 +50,19 @@ def _load_twin():
 
 
 if TYPE_CHECKING:  # the pure-Python twin is the specification of both
-    from .machine.envelope import StreamParser, parse
+    from .machine.envelope import StreamParser, parse, parse_many
 
     BACKEND: str
 else:
     _machine, BACKEND = _load_twin()
     StreamParser = _machine.StreamParser
     parse = _machine.parse
+    parse_many = _machine.parse_many
 
 __version__ = "0.1.0"
 __all__ = [
     "BACKEND",
+    "Batch",
     "CallFold",
     "ClosedError",
     "Message",
@@ -66,6 +70,7 @@ __all__ = [
     "StreamParser",
     "ToolCall",
     "parse",
+    "parse_many",
     "random_call_id",
     "seeded_ids",
     "sequential_ids",

@@ -11,7 +11,7 @@ cdef str OPEN_TAG, CLOSE_TAG, THINK_TAG, END_THINK_TAG
 cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN, THINK_TAG_LEN, END_THINK_TAG_LEN
 cdef Py_ssize_t DEFAULT_MAX_BUFFER, NO_LIMIT
 cdef dict BODIES
-cdef object Message, Problem, ClosedError, random_call_id, tool_names
+cdef object Message, Problem, ClosedError, random_call_id, tool_names, Batch
 cdef object new_hermes_body, new_sink
 
 
@@ -54,6 +54,7 @@ cdef class StreamParser:
     cdef str _skip_kind
     cdef str _skip_detail
 
+    cdef _restart(self)
     cdef _reset_block(self)
     cdef _problem(self, str kind, Py_ssize_t offset, Py_ssize_t length, str detail)
     @cython.locals(body=Body)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from .._tools import tool_names
+from .._batch import Batch
 from .._types import ClosedError, Message, Problem, random_call_id
 from .codes import EV_DEFECT, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
 from .hermes import HermesBody as new_hermes_body  # (the compiled twin cimports the type)
@@ -122,7 +123,6 @@ class StreamParser:
         self._call_id = random_call_id if call_id is None else call_id
         self._max_buffer = max_buffer
         self._python = bool(python_literals)
-        self.problems = []
         self._sink = new_sink(False)
         self._held_ws: List[str] = []
         self._held_raw: List[str] = []
@@ -130,10 +130,20 @@ class StreamParser:
         # Made when the first block starts: most outputs have no call, and a
         # parser is made for every request.
         self._body = None
+        self._restart()
+
+    def _restart(self) -> None:
+        """The state of a new stream (the options stay): ``__init__``, and
+        ``parse_many`` between texts."""
+        self.problems = []
+        self._sink.restart()
+        self._held_ws.clear()
+        self._held_raw.clear()
+        self._pending_problems.clear()
         self._closed = False
         self._offset = 0
         self._state = S_TEXT_WS
-        self._hold_end = max_buffer
+        self._hold_end = self._max_buffer
         # A <think> may still open reasoning: nothing but whitespace so far.
         self._think_allowed = self._reasoning != REASONING_OFF
         if self._reasoning == REASONING_OPEN:
@@ -204,6 +214,41 @@ class StreamParser:
     def calls_finished(self) -> int:
         """How many calls are complete: their block has ended, their arguments are final."""
         return self._sink.calls_finished
+
+    def _run_many(self, texts, truncated, batch):
+        """``parse_many``'s loop: each text parsed whole by this one parser,
+        restarted between texts, its results appended to ``batch``'s columns."""
+        sink = self._sink
+        sink.collect = True
+        for text in texts:
+            if text is None:  # a null in a column: a null record
+                batch.add_null()
+                continue
+            if type(text) is not str:
+                if not isinstance(text, str):
+                    raise TypeError(f"parse_many() takes str (or None) texts, not {type(text).__name__}")
+                text = str(text)
+            if not self._reasoning and text.find(OPEN_TAG) < 0:
+                # No block can start (as in parse()): the text is the content,
+                # but whitespace alone, which would only be held.
+                if text.strip(" \t\r\n") or len(text) > self._max_buffer:
+                    batch.add_text(text)
+                else:
+                    batch.add_text(None)
+                continue
+            self._restart()
+            self._closed = True
+            self._process(text)
+            self._offset = len(text)
+            self._end_of_text()
+            batch.add_record(
+                text,
+                "".join(sink.content) or None,
+                "".join(sink.reasoning) or None,
+                sink.collected,
+                self.problems,
+                truncated,
+            )
 
     def _message(self, text: str) -> Message:
         """What ``parse`` returns: the whole text fed at once and accumulated as a
@@ -634,3 +679,41 @@ def parse(
     if truncated == "keep":
         return parser._message(text)
     return parser._message(text).settle_truncated(text, truncated)
+
+
+def parse_many(
+    texts: Iterable[Optional[str]],
+    *,
+    arguments: str = "json",
+    tools: Optional[Iterable[Any]] = None,
+    unknown_tool: str = "call",
+    call_id: Optional[Callable[[int, str], str]] = None,
+    max_buffer: int = DEFAULT_MAX_BUFFER,
+    python_literals: bool = False,
+    reasoning: Any = False,
+    truncated: str = "keep",
+) -> Batch:
+    """Parse many whole outputs; return their results as columns (``Batch``).
+
+    Record ``i`` of the result equals ``parse(texts[i], **options)`` (ids
+    aside: each call gets ``call_id(index, name)`` as in ``parse``).  The
+    options are checked once and one parser is restarted between texts, and no
+    ``Message`` or ``ToolCall`` object is made unless asked for
+    (``Batch.message(i)``).  A ``None`` text (a null in a column) gives a null
+    record.  Raises ``ValueError`` for an unknown option value and
+    ``TypeError`` for a text that is neither ``str`` nor ``None``.
+    """
+    if truncated != "keep" and truncated != "drop" and truncated != "content":
+        raise ValueError("truncated must be 'keep', 'drop' or 'content'")
+    parser = StreamParser(  # checks the options
+        arguments=arguments,
+        tools=tools,
+        unknown_tool=unknown_tool,
+        call_id=call_id,
+        max_buffer=max_buffer,
+        python_literals=python_literals,
+        reasoning=reasoning,
+    )
+    batch = Batch()
+    parser._run_many(texts, truncated, batch)
+    return batch

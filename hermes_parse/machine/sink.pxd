@@ -16,6 +16,7 @@ cdef class Sink:
     cdef public bint args_sent
     cdef public Py_ssize_t calls_finished
 
+    cdef restart(self)
     cdef list take(self, bint in_call)
     cdef flush_text(self)
     @cython.locals(args=list, text=str)

@@ -27,6 +27,17 @@ class Sink:
         self.args_sent = False
         self.calls_finished = 0
 
+    def restart(self):
+        """Empty, for a new stream (the lists handed out are not reused)."""
+        self.content = []
+        self.reasoning = []
+        self.args.clear()  # the body writes into this very list
+        self.deltas = []
+        self.collected = []
+        self.index = -1
+        self.args_sent = False
+        self.calls_finished = 0
+
     def take(self, in_call):
         """The deltas made since the last ``take`` (``[]``: need more input).
 

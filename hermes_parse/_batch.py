@@ -1,0 +1,122 @@
+"""``parse_many``'s result: the parsed records as columns, ready for Arrow.
+
+A log of a million completions wants columns (content, reasoning, the calls
+and problems of every record), not a million ``Message`` objects.  The calls
+of all records are kept flat, one list per field, with ``call_offsets``
+saying where each record's calls start (record ``i`` has calls
+``call_offsets[i]:call_offsets[i + 1]``), which is Arrow's own layout of a
+``list<struct>`` column; problems likewise.  ``message(i)`` builds record
+``i``'s ``Message`` when one is wanted.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from ._types import Message, Problem, ToolCall
+
+__all__ = ["Batch"]
+
+
+class Batch:
+    """Columns of parsed records (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self.content: List[Optional[str]] = []
+        self.reasoning: List[Optional[str]] = []
+        self.valid: List[bool] = []  # False for a null record (a None text)
+        self.call_offsets: List[int] = [0]
+        self.call_id: List[str] = []
+        self.call_name: List[str] = []
+        self.call_arguments: List[str] = []
+        self.problem_offsets: List[int] = [0]
+        self.problem_kind: List[str] = []
+        self.problem_offset: List[int] = []
+        self.problem_length: List[int] = []
+        self.problem_index: List[Optional[int]] = []
+        self.problem_detail: List[str] = []
+
+    def __len__(self) -> int:
+        return len(self.content)
+
+    # -- filled by the machine ---------------------------------------------
+
+    def add_null(self) -> None:
+        """A null record: no text at all."""
+        self.content.append(None)
+        self.reasoning.append(None)
+        self.valid.append(False)
+        self.call_offsets.append(len(self.call_id))
+        self.problem_offsets.append(len(self.problem_kind))
+
+    def add_text(self, content: Optional[str]) -> None:
+        """A record that is all content (no block could start)."""
+        self.content.append(content)
+        self.reasoning.append(None)
+        self.valid.append(True)
+        self.call_offsets.append(len(self.call_id))
+        self.problem_offsets.append(len(self.problem_kind))
+
+    def add_record(
+        self,
+        text: str,
+        content: Optional[str],
+        reasoning: Optional[str],
+        calls: list,
+        problems: List[Problem],
+        truncated: str,
+    ) -> None:
+        """A parsed record: ``calls`` as ``[id, name, argument pieces]``,
+        ``truncated`` applied as ``Message.settle_truncated`` does."""
+        cut = -1
+        if truncated != "keep":
+            for problem in problems:
+                if problem.kind == "truncated" and problem.index is not None:
+                    cut = problem.index
+                    if truncated == "content":
+                        content = (content or "") + text[problem.offset :]
+        for index, call in enumerate(calls):
+            if index != cut:
+                self.call_id.append(call[0])
+                self.call_name.append(call[1])
+                parts = call[2]
+                self.call_arguments.append(parts[0] if len(parts) == 1 else "".join(parts))
+        for problem in problems:
+            self.problem_kind.append(problem.kind)
+            self.problem_offset.append(problem.offset)
+            self.problem_length.append(problem.length)
+            self.problem_index.append(None if problem.index == cut else problem.index)
+            self.problem_detail.append(problem.detail)
+        self.content.append(content)
+        self.reasoning.append(reasoning)
+        self.valid.append(True)
+        self.call_offsets.append(len(self.call_id))
+        self.problem_offsets.append(len(self.problem_kind))
+
+    # -- read ----------------------------------------------------------------
+
+    def message(self, i: int) -> Optional[Message]:
+        """Record ``i`` as ``parse`` returns it (``None`` for a null record)."""
+        if not self.valid[i]:
+            return None
+        start, stop = self.call_offsets[i], self.call_offsets[i + 1]
+        calls = [
+            ToolCall(index, self.call_id[at], self.call_name[at], self.call_arguments[at])
+            for index, at in enumerate(range(start, stop))
+        ]
+        start, stop = self.problem_offsets[i], self.problem_offsets[i + 1]
+        problems = [
+            Problem(
+                self.problem_kind[at],
+                self.problem_offset[at],
+                self.problem_length[at],
+                self.problem_index[at],
+                self.problem_detail[at],
+            )
+            for at in range(start, stop)
+        ]
+        return Message(self.content[i], calls, problems, self.reasoning[i])
+
+    def messages(self) -> List[Optional[Message]]:
+        """Every record's ``Message`` (``None`` for null records)."""
+        return [self.message(i) for i in range(len(self))]

@@ -1,0 +1,97 @@
+"""parse_many: many texts in, columns out; record for record what parse() returns."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+from hypothesis import given, strategies as st
+
+import hermes_parse
+from hermes_parse import Batch, Message, sequential_ids
+
+try:
+    import fuzz.strategies  # noqa: F401
+except ImportError:  # run as `pytest` from elsewhere: the repository root is not on sys.path
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from fuzz.strategies import any_text, parser_options  # noqa: E402
+
+TEXTS = [
+    "plain text",
+    None,
+    "  \n",
+    'I will.<tool_call>{"name": "f", "arguments": {"x": 1}}</tool_call>',
+    '<tool_call>{"name": "a", "arguments": {}}</tool_call><tool_call>{"name": "b", "arguments": {"y": "z',
+    "<think>plan</think>done",
+    "<tool_call>not json</tool_call>",
+]
+
+
+@given(
+    texts=st.lists(st.one_of(st.none(), any_text()), max_size=8),
+    options=parser_options(call_id=sequential_ids),
+    truncated=st.sampled_from(["keep", "drop", "content"]),
+)
+def test_parse_many_equals_parse_record_by_record(backend, texts, options, truncated):
+    """Record i of parse_many(texts) is parse(texts[i]) (a None text: a null record), on both twins."""
+    options.pop("call_id")  # ids: compared apart (one function serves the whole batch)
+    batch = backend.parse_many(texts, call_id=sequential_ids(), truncated=truncated, **options)
+    assert len(batch) == len(texts)
+    for i, text in enumerate(texts):
+        # The batch's ids come from one call_id function over all records; compare the rest.
+        got = batch.message(i)
+        if text is None:
+            assert got is None
+            continue
+        expected = backend.parse(text, call_id=lambda index, name: "x", truncated=truncated, **options)
+        assert got.content == expected.content
+        assert got.reasoning == expected.reasoning
+        assert got.problems == expected.problems
+        assert [(c.index, c.name, c.arguments) for c in got.tool_calls] == [
+            (c.index, c.name, c.arguments) for c in expected.tool_calls
+        ]
+
+
+def test_columns_are_flat_with_offsets(backend):
+    """Calls and problems of all records are flat lists; offsets say where each record's start (Arrow's layout)."""
+    batch = backend.parse_many(TEXTS, call_id=sequential_ids())
+    assert type(batch) is Batch
+    assert batch.content[:3] == ["plain text", None, None]
+    assert batch.valid == [True, False, True, True, True, True, True]
+    assert batch.call_offsets == [0, 0, 0, 0, 1, 3, 3, 3]
+    assert batch.call_name == ["f", "a", "b"]
+    assert batch.call_id == ["call_0", "call_0", "call_1"]  # call_id(index, name) per record, as parse()
+    assert batch.call_arguments == ['{"x": 1}', "{}", '{"y": "z']
+    assert batch.problem_offsets == [0, 0, 0, 0, 0, 1, 1, 2]
+    assert batch.problem_kind == ["truncated", "not_a_call"]
+    assert batch.problem_index == [1, None]
+    assert batch.content[5] == "<think>plan</think>done"  # reasoning off
+    assert batch.messages()[1] is None
+
+
+def test_options_reach_every_record(backend):
+    """reasoning, truncated and the other options apply to each record as in parse()."""
+    batch = backend.parse_many(TEXTS, reasoning=True, truncated="drop", call_id=sequential_ids())
+    assert batch.reasoning[5] == "plan" and batch.content[5] == "done"
+    assert batch.call_name == ["f", "a"]
+    assert batch.problem_index[0] is None  # the dropped call's problem belongs to no call
+
+
+def test_bad_texts_and_options(backend):
+    """A text that is neither str nor None is a TypeError; bad options are ValueErrors, checked once."""
+    with pytest.raises(TypeError):
+        backend.parse_many(["ok", b"bytes"])
+    with pytest.raises(ValueError, match="truncated"):
+        backend.parse_many(["ok"], truncated="no")
+    with pytest.raises(ValueError, match="arguments"):
+        backend.parse_many([], arguments="yaml")
+    assert len(backend.parse_many([])) == 0
+    assert len(backend.parse_many(iter(["a", "b"]))) == 2
+
+
+def test_public_api_exports_parse_many():
+    """hermes_parse.parse_many is the chosen twin's."""
+    assert hermes_parse.parse_many is hermes_parse.machine.load(hermes_parse.BACKEND).parse_many
+    assert hermes_parse.parse_many(["x"]).message(0) == Message("x")
