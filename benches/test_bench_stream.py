@@ -82,7 +82,7 @@ def test_stream(benchmark, bench_rows, workload_name, splitter, impl_name):
             pytest.skip(reason)
     if impl_name == "vllm-hermes" and workload_name == "nested_pretty":
         pytest.skip("vLLM's built-in hermes streams the model's pretty-printed text, not the "
-                    "json.dumps form it returns non-streamed: wrong by this check (README, 'Use with vLLM')")
+                    "json.dumps form it returns non-streamed: wrong by this check (docs/vllm.md)")
     workload = get_workload(workload_name)
     deltas = get_deltas(workload_name, splitter)
     probe = True

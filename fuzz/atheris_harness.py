@@ -21,8 +21,8 @@ drawn chunks, and the harness checks:
 * every problem has a documented kind and a span inside the text;
 * a call without problems has complete arguments: a JSON object, and in
   ``arguments="json"`` mode exactly ``json.dumps(json.loads(args),
-  ensure_ascii=False)`` (save for README's documented departures);
-* misuse raises what README says (``ClosedError`` after ``close()``,
+  ensure_ascii=False)`` (save for the departures docs/grammar.md documents);
+* misuse raises what docs/grammar.md says (``ClosedError`` after ``close()``,
   ``TypeError`` for bytes, ``ValueError`` for a bad option) and nothing
   else raises at all;
 * on one input in ``--twin-every`` (chosen by a hash of the input, so a
@@ -87,7 +87,7 @@ PROBLEM_KINDS = frozenset(
 
 
 class InvariantViolation(AssertionError):
-    """A promise of README broken by one input."""
+    """A promise of docs/grammar.md broken by one input."""
 
 
 # Findings reported and not fixed yet (see fuzz/README.md, "Findings").  With
@@ -416,7 +416,7 @@ def check_problems(message, size):
 
 
 class _Departure(Exception):
-    """The arguments hit one of README's documented departures from json.dumps."""
+    """The arguments hit one of docs/grammar.md's documented departures from json.dumps."""
 
 
 def _pairs(pairs):

@@ -92,7 +92,7 @@ REALISTIC = [
     ("near-tags", "a <toolbox> b <tool_calls> c <tool_ d </tool_call> e <tool_call"),
 ]
 
-# Deliberately broken outputs (README's bad-input table).
+# Deliberately broken outputs (docs/grammar.md's bad-input table).
 DAMAGED = [
     ("truncated-args", '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Reykjav'),
     ("truncated-name", '<tool_call>\n{"name": "get_wea'),

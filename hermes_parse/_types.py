@@ -50,7 +50,7 @@ class _Frozen:
 class Problem(_Frozen):
     """A defect found in the model's output.
 
-    ``kind`` is one of the documented kinds (README, "Behaviour on bad input"):
+    ``kind`` is one of the documented kinds (docs/grammar.md, "Behaviour on bad input"):
     ``not_a_call``, ``invalid_json``, ``invalid_arguments``, ``duplicate_key``,
     ``trailing_text``, ``truncated``, ``unknown_tool``, ``call_in_reasoning``.  ``offset`` and
     ``length`` give the span of the input (in characters, from the start of

@@ -1,4 +1,4 @@
-"""Bad input, each with the defined result of README's "Behaviour on bad input" table,
+"""Bad input, each with the defined result of docs/grammar.md's "Behaviour on bad input" table,
 in bounded memory, on both twins (the huge inputs are smaller for the pure-Python twin)."""
 
 import json

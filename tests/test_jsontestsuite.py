@@ -67,7 +67,7 @@ def dumps_keeping_duplicates(value):
 
 
 def expected_json(doc):
-    """json.dumps(json.loads(doc)), with the README's documented exception for duplicate keys."""
+    """json.dumps(json.loads(doc)), with docs/grammar.md's documented exception for duplicate keys."""
     return dumps_keeping_duplicates(json.loads(doc, object_pairs_hook=Pairs))
 
 

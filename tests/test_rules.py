@@ -1,4 +1,4 @@
-"""Focused tests for each numbered rule of the semantics (README / api spec),
+"""Focused tests for each numbered rule of the semantics (docs/grammar.md),
 the delta shape, the options and the stream's life cycle.
 
 Every test goes through ``helpers.check``: the text is parsed once and also
@@ -388,7 +388,7 @@ def test_rule4_huge_numbers(backend, written, expected):
 
 @pytest.mark.parametrize("mode", ["json", "raw"])
 def test_rule4_duplicate_keys_inside_arguments_are_kept(backend, mode):
-    """Duplicate keys inside arguments are all kept, as streamed (README: json.loads would keep the last)."""
+    """Duplicate keys inside arguments are all kept, as streamed (docs/grammar.md: json.loads would keep the last)."""
     text = TC + '{"name": "f", "arguments": {"a": 1, "b": {"c": 1, "c": 2}, "a": 3}}' + END
     message = check(backend, text, arguments=mode)
     expected = '{"a": 1, "b": {"c": 1, "c": 2}, "a": 3}'
