@@ -208,3 +208,11 @@ def test_mypy_sees_the_public_api(tmp_path):
     assert 'Revealed type is "builtins.list[builtins.dict[builtins.str, Any]]"' in out or (
         'Revealed type is "list[dict[str, Any]]"' in out
     )
+
+
+def test_the_package_holds_no_symlink():
+    """A checkout without symlinks (Windows' default) is the same package: no source is a link."""
+    import pathlib
+
+    root = pathlib.Path(hermes_parse.__file__).parent
+    assert [str(p) for p in root.rglob("*") if p.is_symlink()] == []
