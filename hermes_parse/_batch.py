@@ -39,59 +39,17 @@ class Batch:
     def __len__(self) -> int:
         return len(self.content)
 
-    # -- filled by the machine ---------------------------------------------
+    # -- filled by the machine (its loop appends to the columns itself) ------
 
-    def add_null(self) -> None:
-        """A null record: no text at all."""
-        self.content.append(None)
-        self.reasoning.append(None)
-        self.valid.append(False)
-        self.call_offsets.append(len(self.call_id))
-        self.problem_offsets.append(len(self.problem_kind))
-
-    def add_text(self, content: Optional[str]) -> None:
-        """A record that is all content (no block could start)."""
-        self.content.append(content)
-        self.reasoning.append(None)
-        self.valid.append(True)
-        self.call_offsets.append(len(self.call_id))
-        self.problem_offsets.append(len(self.problem_kind))
-
-    def add_record(
-        self,
-        text: str,
-        content: Optional[str],
-        reasoning: Optional[str],
-        calls: list,
-        problems: List[Problem],
-        truncated: str,
-    ) -> None:
-        """A parsed record: ``calls`` as ``[id, name, argument pieces]``,
-        ``truncated`` applied as ``Message.settle_truncated`` does."""
-        cut = -1
-        if truncated != "keep":
-            for problem in problems:
-                if problem.kind == "truncated" and problem.index is not None:
-                    cut = problem.index
-                    if truncated == "content":
-                        content = (content or "") + text[problem.offset :]
-        for index, call in enumerate(calls):
-            if index != cut:
-                self.call_id.append(call[0])
-                self.call_name.append(call[1])
-                parts = call[2]
-                self.call_arguments.append(parts[0] if len(parts) == 1 else "".join(parts))
+    def add_problems(self, problems: List[Problem], cut: int) -> None:
+        """A record's problems; those of call ``cut`` (dropped or moved to
+        content by ``truncated``) belong to no call."""
         for problem in problems:
             self.problem_kind.append(problem.kind)
             self.problem_offset.append(problem.offset)
             self.problem_length.append(problem.length)
             self.problem_index.append(None if problem.index == cut else problem.index)
             self.problem_detail.append(problem.detail)
-        self.content.append(content)
-        self.reasoning.append(reasoning)
-        self.valid.append(True)
-        self.call_offsets.append(len(self.call_id))
-        self.problem_offsets.append(len(self.problem_kind))
 
     # -- read ----------------------------------------------------------------
 

@@ -55,6 +55,13 @@ cdef class StreamParser:
     cdef str _skip_detail
 
     cdef _restart(self)
+    @cython.locals(
+        sink=Sink, contents=list, reasonings=list, valid=list, call_offsets=list, ids=list,
+        names=list, arguments=list, problem_offsets=list, calls_so_far=Py_ssize_t,
+        problems_so_far=Py_ssize_t, keep=bint, cut=Py_ssize_t, index=Py_ssize_t, parts=list,
+        call=list,
+    )
+    cpdef _run_many(self, texts, str truncated, batch)
     cdef _reset_block(self)
     cdef _problem(self, str kind, Py_ssize_t offset, Py_ssize_t length, str detail)
     @cython.locals(body=Body)

@@ -217,38 +217,74 @@ class StreamParser:
 
     def _run_many(self, texts, truncated, batch):
         """``parse_many``'s loop: each text parsed whole by this one parser,
-        restarted between texts, its results appended to ``batch``'s columns."""
+        restarted between texts, its results appended to ``batch``'s columns
+        (here, in the compiled loop, not through a method per record)."""
         sink = self._sink
         sink.collect = True
+        contents = batch.content
+        reasonings = batch.reasoning
+        valid = batch.valid
+        call_offsets = batch.call_offsets
+        ids = batch.call_id
+        names = batch.call_name
+        arguments = batch.call_arguments
+        problem_offsets = batch.problem_offsets
+        calls_so_far = len(ids)
+        problems_so_far = len(batch.problem_kind)
+        keep = truncated == "keep"
         for text in texts:
             if text is None:  # a null in a column: a null record
-                batch.add_null()
+                contents.append(None)
+                reasonings.append(None)
+                valid.append(False)
+                call_offsets.append(calls_so_far)
+                problem_offsets.append(problems_so_far)
                 continue
             if type(text) is not str:
                 if not isinstance(text, str):
                     raise TypeError(f"parse_many() takes str (or None) texts, not {type(text).__name__}")
                 text = str(text)
+            valid.append(True)
             if not self._reasoning and text.find(OPEN_TAG) < 0:
                 # No block can start (as in parse()): the text is the content,
                 # but whitespace alone, which would only be held.
                 if text.strip(" \t\r\n") or len(text) > self._max_buffer:
-                    batch.add_text(text)
+                    contents.append(text)
                 else:
-                    batch.add_text(None)
+                    contents.append(None)
+                reasonings.append(None)
+                call_offsets.append(calls_so_far)
+                problem_offsets.append(problems_so_far)
                 continue
             self._restart()
             self._closed = True
             self._process(text)
             self._offset = len(text)
             self._end_of_text()
-            batch.add_record(
-                text,
-                "".join(sink.content) or None,
-                "".join(sink.reasoning) or None,
-                sink.collected,
-                self.problems,
-                truncated,
-            )
+            content = "".join(sink.content) or None
+            cut = -1
+            if self.problems:
+                if not keep:
+                    for problem in self.problems:
+                        if problem.kind == "truncated" and problem.index is not None:
+                            cut = problem.index
+                            if truncated == "content":
+                                content = (content or "") + text[problem.offset :]
+                batch.add_problems(self.problems, cut)
+                problems_so_far = len(batch.problem_kind)
+            index = 0
+            for call in sink.collected:
+                if index != cut:
+                    ids.append(call[0])
+                    names.append(call[1])
+                    parts = call[2]
+                    arguments.append(parts[0] if len(parts) == 1 else "".join(parts))
+                    calls_so_far += 1
+                index += 1
+            contents.append(content)
+            reasonings.append("".join(sink.reasoning) or None)
+            call_offsets.append(calls_so_far)
+            problem_offsets.append(problems_so_far)
 
     def _message(self, text: str) -> Message:
         """What ``parse`` returns: the whole text fed at once and accumulated as a
