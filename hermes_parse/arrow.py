@@ -1,0 +1,220 @@
+"""Arrow in, Arrow out: parse a column of completions into columns of results.
+
+>>> import pyarrow as pa, hermes_parse.arrow
+>>> texts = pa.array(['<tool_call>{"name": "f", "arguments": {"x": 1}}</tool_call>', "hi", None])
+>>> table = hermes_parse.arrow.parse(texts, call_id=hermes_parse.sequential_ids())
+>>> table.column("tool_calls").to_pylist()
+[[{'id': 'call_0', 'name': 'f', 'arguments': '{"x": 1}'}], [], None]
+
+``parse(data, column=None, **options)`` takes a ``pyarrow`` string array
+(``string``, ``large_string`` or ``string_view``), a ``ChunkedArray`` of one,
+or a ``Table`` / ``RecordBatch`` and the name of its text column, and returns a
+``pyarrow.Table`` with one row per input row, in order (``schema()``):
+
+* ``content``: string, the text outside the calls (as ``Message.content``);
+* ``reasoning``: string, the ``<think>`` block with ``reasoning=True`` or
+  ``"open"`` (null otherwise);
+* ``tool_calls``: ``list<struct<id, name, arguments: string>>``;
+* ``problems``: ``list<struct<kind: string, offset, length, index: int64,
+  detail: string>>`` (``index`` null for a problem of no call).
+
+The options are ``parse()``'s (``arguments``, ``tools``, ``unknown_tool``,
+``call_id``, ``max_buffer``, ``python_literals``, ``reasoning``,
+``truncated``); row ``i`` is what ``hermes_parse.parse(text_i, **options)``
+returns (``call_id=hermes_parse.seeded_ids(seed)`` makes the ids repeatable).
+
+A null text gives a null row: null ``content`` and ``reasoning``, and null
+(not empty) ``tool_calls`` and ``problems`` lists, as SQL functions return
+NULL for NULL.  A text without a call has an empty list, so ``tool_calls IS
+NULL`` (no completion) and ``len(tool_calls) = 0`` (a completion without a
+call) stay apart; ``UNNEST`` / ``explode`` give no rows for either.
+
+``parse_batch(record_batch, column, **options)`` is the same for one
+``RecordBatch``, returning a ``RecordBatch`` (a function to map over batches:
+Ray Data's ``map_batches(..., batch_format="pyarrow")``, Spark's
+``mapInArrow``).  The output holds only the parsed columns; its rows line up
+with the input's, so joining them back is positional
+(``pl.concat([df, parsed], how="horizontal")``, ``Table.append_column``).
+
+The texts are parsed ``parse_many`` by ``parse_many`` over slices of at most
+65,536 rows (and 256 MB of text), so the output's string columns keep 32-bit
+offsets and memory is bounded by the slice; the lists are built from
+``Batch``'s flat columns and offsets, with no Python object per record.
+
+``pyarrow`` is the ``arrow`` extra (``pip install 'hermes-parse[arrow]'``),
+imported when first needed; the core never imports this module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
+
+    from ._batch import Batch
+
+__all__ = ["parse", "parse_batch", "schema"]
+
+_SLICE_ROWS = 65536
+_SLICE_BYTES = 256 * 1024 * 1024
+
+_pyarrow: Any = None
+
+
+def _pa() -> Any:
+    global _pyarrow
+    if _pyarrow is None:
+        try:
+            import pyarrow
+            import pyarrow.compute  # noqa: F401  (pyarrow.compute is a submodule)
+        except ImportError as error:
+            raise ImportError(
+                "hermes_parse.arrow needs pyarrow: pip install 'hermes-parse[arrow]'"
+            ) from error
+        _pyarrow = pyarrow
+    return _pyarrow
+
+
+def schema() -> "pa.Schema":
+    """The schema of ``parse``'s table (and ``parse_batch``'s batch)."""
+    pa = _pa()
+    call = pa.struct([("id", pa.string()), ("name", pa.string()), ("arguments", pa.string())])
+    problem = pa.struct(
+        [
+            ("kind", pa.string()),
+            ("offset", pa.int64()),
+            ("length", pa.int64()),
+            ("index", pa.int64()),
+            ("detail", pa.string()),
+        ]
+    )
+    return pa.schema(
+        [
+            ("content", pa.string()),
+            ("reasoning", pa.string()),
+            ("tool_calls", pa.list_(call)),
+            ("problems", pa.list_(problem)),
+        ]
+    )
+
+
+def _default_parse_many() -> Callable[..., "Batch"]:
+    from . import parse_many
+
+    return parse_many
+
+
+def _text_column(data: Any, column: Optional[str]) -> Any:
+    """``data`` as a ChunkedArray (or Array) of strings."""
+    pa = _pa()
+    if isinstance(data, (pa.Table, pa.RecordBatch)):
+        if column is None:
+            raise TypeError("parse(table, column): name the text column")
+        if column not in data.schema.names:
+            raise KeyError(f"no column {column!r} in {data.schema.names}")
+        data = data.column(column)
+    elif column is not None:
+        raise TypeError("column is for a Table or RecordBatch, not for an array")
+    if not isinstance(data, (pa.Array, pa.ChunkedArray)):
+        raise TypeError(
+            "parse takes a pyarrow string array, ChunkedArray, Table or RecordBatch, "
+            f"not {type(data).__name__}"
+        )
+    kind = data.type
+    if not (
+        pa.types.is_string(kind)
+        or pa.types.is_large_string(kind)
+        or pa.types.is_null(kind)
+        or (hasattr(pa.types, "is_string_view") and pa.types.is_string_view(kind))
+    ):
+        raise TypeError(f"the text column must hold strings, not {kind}")
+    return data
+
+
+def _slices(array: Any) -> Iterator[Any]:
+    """``array`` (one chunk) in slices of at most _SLICE_ROWS rows and about
+    _SLICE_BYTES of text (a slice of one row may hold more)."""
+    pc = _pa().compute
+    pending = [array.slice(start, _SLICE_ROWS) for start in range(0, len(array), _SLICE_ROWS)]
+    pending.reverse()
+    while pending:
+        piece = pending.pop()
+        if len(piece) > 1:
+            size = pc.sum(pc.binary_length(piece)).as_py() or 0
+            if size > _SLICE_BYTES:
+                half = len(piece) // 2
+                pending.append(piece.slice(half))
+                pending.append(piece.slice(0, half))
+                continue
+        yield piece
+
+
+def _record_batch(texts: Any, parse_many: Callable[..., "Batch"], options: dict) -> Any:
+    pa = _pa()
+    batch = parse_many(texts.to_pylist(), **options)
+    out = schema()
+    call_type = out.field("tool_calls").type.value_type
+    problem_type = out.field("problems").type.value_type
+    calls = pa.StructArray.from_arrays(
+        [
+            pa.array(batch.call_id, pa.string()),
+            pa.array(batch.call_name, pa.string()),
+            pa.array(batch.call_arguments, pa.string()),
+        ],
+        fields=list(call_type),
+    )
+    problems = pa.StructArray.from_arrays(
+        [
+            pa.array(batch.problem_kind, pa.string()),
+            pa.array(batch.problem_offset, pa.int64()),
+            pa.array(batch.problem_length, pa.int64()),
+            pa.array(batch.problem_index, pa.int64()),
+            pa.array(batch.problem_detail, pa.string()),
+        ],
+        fields=list(problem_type),
+    )
+    mask = texts.is_null() if texts.null_count else None
+    return pa.RecordBatch.from_arrays(
+        [
+            pa.array(batch.content, pa.string()),
+            pa.array(batch.reasoning, pa.string()),
+            pa.ListArray.from_arrays(pa.array(batch.call_offsets, pa.int32()), calls, mask=mask),
+            pa.ListArray.from_arrays(pa.array(batch.problem_offsets, pa.int32()), problems, mask=mask),
+        ],
+        schema=out,
+    )
+
+
+def _batches(data: Any, column: Optional[str], options: dict) -> Iterator[Any]:
+    pa = _pa()
+    parse_many = options.pop("_parse_many", None) or _default_parse_many()
+    texts = _text_column(data, column)
+    chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
+    for chunk in chunks:
+        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
+            chunk = chunk.cast(pa.large_string())  # string_view (Polars), null
+        for piece in _slices(chunk):
+            yield _record_batch(piece, parse_many, options)
+
+
+def parse(data: Any, column: Optional[str] = None, **options: Any) -> "pa.Table":
+    """Parse a column of completions; return a ``pyarrow.Table`` of
+    ``content``, ``reasoning``, ``tool_calls``, ``problems`` (module
+    docstring), one row per input row.  ``options`` are ``parse()``'s."""
+    return _pa().Table.from_batches(list(_batches(data, column, options)), schema=schema())
+
+
+def parse_batch(record_batch: Any, column: str, **options: Any) -> "pa.RecordBatch":
+    """Parse the text column ``column`` of one ``RecordBatch``; return a
+    ``RecordBatch`` of the parsed columns with the same number of rows."""
+    pa = _pa()
+    if not isinstance(record_batch, pa.RecordBatch):
+        raise TypeError(f"parse_batch takes a pyarrow RecordBatch, not {type(record_batch).__name__}")
+    pieces = list(_batches(record_batch, column, options))
+    if len(pieces) == 1:
+        return pieces[0]
+    if not pieces:
+        return pa.RecordBatch.from_pylist([], schema=schema())
+    table = pa.Table.from_batches(pieces, schema=schema()).combine_chunks()
+    return table.to_batches()[0]
