@@ -125,7 +125,7 @@ def _load_twin(twin: str):
     try:
         return hermes_parse.machine.load(twin), None
     except ImportError as exc:
-        return None, f"the {twin} twin: {exc}; build it with `python setup.py build_ext --inplace`"
+        return None, f"the {twin} twin: {exc}; build it with `pip install -e .`"
 
 
 class Ours(Implementation):
@@ -174,7 +174,7 @@ def stale_build() -> Optional[str]:
     newer = [p.name for p in sources if p.stat().st_mtime > built_at]
     if newer:
         return (f"STALE BUILD: {', '.join(newer)} changed after {built.name} was built; "
-                "rebuild with `python setup.py build_ext --inplace`")
+                "rebuild with `pip install -e .`")
     return None
 
 
