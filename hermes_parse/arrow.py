@@ -47,7 +47,7 @@ imported when first needed; the core never imports this module.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
@@ -67,7 +67,7 @@ def _pa() -> Any:
     if _pyarrow is None:
         try:
             import pyarrow
-            import pyarrow.compute  # noqa: F401  (pyarrow.compute is a submodule)
+            import pyarrow.compute  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
         except ImportError as error:
             raise ImportError(
                 "hermes_parse.arrow needs pyarrow: pip install 'hermes-parse[arrow]'"
