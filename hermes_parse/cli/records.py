@@ -216,17 +216,22 @@ def stream_reasoning(events: list, choice: int = 0) -> Optional[str]:
     when the server sent none (it did not split)."""
     parts: List[str] = []
     seen = False
+    for entry in choice_entries(events, choice):
+        text = server_reasoning(entry.get("delta"))
+        if text is not None:
+            seen = True
+            parts.append(text)
+    return "".join(parts) if seen else None
+
+
+def choice_entries(events: list, choice: int) -> Iterator[dict]:
+    """The ``choices`` entries of one choice in a captured stream's chunks."""
     for _, chunk, _ in events:
         if type(chunk) is not dict:
             continue
         for entry in chunk.get("choices") or ():
-            if type(entry) is not dict or entry.get("index", 0) != choice:
-                continue
-            text = server_reasoning(entry.get("delta"))
-            if text is not None:
-                seen = True
-                parts.append(text)
-    return "".join(parts) if seen else None
+            if type(entry) is dict and entry.get("index", 0) == choice:
+                yield entry
 
 
 def default_text(record: Any) -> Tuple[str, List[dict]]:
@@ -486,22 +491,17 @@ def stream_text(events: list, choice: int = 0) -> Tuple[str, List[dict]]:
     had, accumulated as a client does."""
     parts: List[str] = []
     fold = CallFold()
-    for _, chunk, _ in events:
-        if type(chunk) is not dict:
-            continue
-        for entry in chunk.get("choices") or ():
-            if type(entry) is not dict or entry.get("index", 0) != choice:
-                continue
-            delta = entry.get("delta")
-            if type(delta) is dict:
-                text = delta.get("content")
-                if type(text) is str:
-                    parts.append(text)
-                calls = delta.get("tool_calls")
-                if calls and type(calls) is list:
-                    fold.add([{"tool_calls": _clean_calls(calls)}])
-            elif type(entry.get("text")) is str:
-                parts.append(entry["text"])
+    for entry in choice_entries(events, choice):
+        delta = entry.get("delta")
+        if type(delta) is dict:
+            text = delta.get("content")
+            if type(text) is str:
+                parts.append(text)
+            calls = delta.get("tool_calls")
+            if calls and type(calls) is list:
+                fold.add([{"tool_calls": _clean_calls(calls)}])
+        elif type(entry.get("text")) is str:
+            parts.append(entry["text"])
     # Indices a stream skipped leave empty places in the fold: not calls.
     existing = [call.to_openai() for call in fold.calls if call.id or call.name or call.arguments]
     return "".join(parts), existing

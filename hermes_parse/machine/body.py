@@ -28,15 +28,8 @@ class Body:
     """The base of the body grammars: the fields the envelope reads."""
 
     def __init__(self):
-        self.event = EV_NONE
-        self.name = ""
-        self.kind = ""
-        self.detail = ""
-        self.defect_at = 0
-        self.value_start = 0
-        self.decided = False
-        self.args = None
         self.problems = []
+        Body.begin(self, None, 0, False)
 
     def begin(self, args, args_mode, python):
         """A new block: write the arguments into ``args`` in ``args_mode``."""

@@ -81,8 +81,10 @@ cdef class StreamParser:
         tag=str, content=list,
     )
     cdef _process(self, str text)
-    @cython.locals(pos=Py_ssize_t, size=Py_ssize_t, tag=str)
+    @cython.locals(pos=Py_ssize_t, size=Py_ssize_t)
     cdef Py_ssize_t _think_tag(self, str text, Py_ssize_t i, Py_ssize_t limit) except -1
+    @cython.locals(pos=Py_ssize_t, size=Py_ssize_t, tag=str)
+    cdef Py_ssize_t _match_tag(self, str text, Py_ssize_t i, Py_ssize_t limit, str closing) except -1
     cdef _flush_held_text(self)
     @cython.locals(pos=Py_ssize_t, c=Py_UCS4)
     cdef Py_ssize_t _end_tag(self, str text, Py_ssize_t i) except -1

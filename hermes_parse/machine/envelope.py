@@ -511,27 +511,9 @@ class StreamParser:
             elif state == S_TAG:
                 # "<tool_call>" starts a block; inside a block that turned out
                 # to be content, "</tool_call>" ends it.
-                pos = self._tag_pos
-                if pos == 1 and i < limit:
-                    if text[i] == "/" and self._failed_open:
-                        self._tag = CLOSE_TAG
-                        self._tag_size = CLOSE_TAG_LEN
-                    else:
-                        self._tag = OPEN_TAG
-                        self._tag_size = OPEN_TAG_LEN
-                tag = self._tag
+                i = self._match_tag(text, i, limit, CLOSE_TAG if self._failed_open else "")
                 size = self._tag_size
-                while i < limit and pos < size:
-                    if text[i] != tag[pos]:
-                        if pos == 2 and self._think_allowed and text[i] == "h" and size == OPEN_TAG_LEN:
-                            tag = self._tag = THINK_TAG  # "<th": reasoning opens the output
-                            size = self._tag_size = THINK_TAG_LEN
-                        else:
-                            break
-                    pos += 1
-                    i += 1
-                self._tag_pos = pos
-                if pos == size:
+                if self._tag_pos == size:
                     if size == THINK_TAG_LEN:
                         self._held_ws.clear()  # whitespace before reasoning is not content
                         self._think_allowed = False
@@ -583,26 +565,9 @@ class StreamParser:
         """S_THINK_TAG: "</think>" ends reasoning; "<tool_call>" is reasoning
         text and a problem; a "<think>" that opens "open" reasoning is skipped.
         Return the next index."""
+        i = self._match_tag(text, i, limit, END_THINK_TAG)
         pos = self._tag_pos
-        if pos == 1 and i < limit:
-            if text[i] == "/":
-                self._tag = END_THINK_TAG
-                self._tag_size = END_THINK_TAG_LEN
-            else:
-                self._tag = OPEN_TAG
-                self._tag_size = OPEN_TAG_LEN
-        tag = self._tag
         size = self._tag_size
-        while i < limit and pos < size:
-            if text[i] != tag[pos]:
-                if pos == 2 and self._think_allowed and text[i] == "h" and size == OPEN_TAG_LEN:
-                    tag = self._tag = THINK_TAG
-                    size = self._tag_size = THINK_TAG_LEN
-                else:
-                    break
-            pos += 1
-            i += 1
-        self._tag_pos = pos
         if pos == size:
             self._think_allowed = False
             if size == END_THINK_TAG_LEN:
@@ -624,9 +589,36 @@ class StreamParser:
             else:  # a leading "<think>" of "open" reasoning: the prompt opened it already
                 self._state = S_THINK
         elif i < limit:
-            self._sink.reasoning.append(tag[:pos])
+            self._sink.reasoning.append(self._tag[:pos])
             self._think_allowed = False
             self._state = S_THINK
+        return i
+
+    def _match_tag(self, text, i, limit, closing):
+        """Match the tag a '<' began: ``closing`` when a '/' follows (unless
+        ``closing`` is empty), else "<tool_call>", which becomes "<think>" at
+        "<th" while a <think> may still open reasoning.  Return the next
+        index; the tag is complete when ``_tag_pos == _tag_size``."""
+        pos = self._tag_pos
+        if pos == 1 and i < limit:
+            if text[i] == "/" and closing:
+                self._tag = closing
+                self._tag_size = len(closing)
+            else:
+                self._tag = OPEN_TAG
+                self._tag_size = OPEN_TAG_LEN
+        tag = self._tag
+        size = self._tag_size
+        while i < limit and pos < size:
+            if text[i] != tag[pos]:
+                if pos == 2 and self._think_allowed and text[i] == "h" and size == OPEN_TAG_LEN:
+                    tag = self._tag = THINK_TAG
+                    size = self._tag_size = THINK_TAG_LEN
+                else:
+                    break
+            pos += 1
+            i += 1
+        self._tag_pos = pos
         return i
 
     def _flush_held_text(self):

@@ -63,18 +63,8 @@ class HermesBody(Body):
         self.reader = new_reader()
         self.inner = None  # made when arguments come as a string
         self.capture = []
-        self.state = H_OPEN
-        self.args_mode = 0
-        self.python = False
-        self.fence = 0
-        self.fenced = False
-        self.fence_start = 0
-        self.first_key = True
-        self.have_name = False
-        self.have_args = False
-        self.role = V_KEY
-        self.value_char = " "
         self.base = 0
+        HermesBody.begin(self, None, 0, False)
 
     def begin(self, args, args_mode, python):
         Body.begin(self, args, args_mode, python)
