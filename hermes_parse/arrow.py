@@ -41,7 +41,7 @@ The texts are parsed ``parse_many`` by ``parse_many`` over slices of at most
 offsets and memory is bounded by the slice; the lists are built from
 ``Batch``'s flat columns and offsets, with no Python object per record.
 
-``pyarrow`` is the ``arrow`` extra (``pip install 'hermes-parse[arrow]'``),
+``pyarrow`` is the ``arrow`` extra (``pip install '.[arrow]'`` in a checkout),
 imported when first needed; the core never imports this module.
 """
 
@@ -70,7 +70,7 @@ def _pa() -> Any:
             import pyarrow.compute  # type: ignore[import-untyped, unused-ignore]  # noqa: F401
         except ImportError as error:
             raise ImportError(
-                "hermes_parse.arrow needs pyarrow: pip install 'hermes-parse[arrow]'"
+                "hermes_parse.arrow needs pyarrow: pip install pyarrow (the arrow extra: pip install '.[arrow]' in a checkout)"
             ) from error
         _pyarrow = pyarrow
     return _pyarrow

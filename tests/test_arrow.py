@@ -209,7 +209,7 @@ def test_missing_pyarrow_says_how_to_install(monkeypatch):
     """Without pyarrow the first call raises ImportError naming the extra."""
     monkeypatch.setattr(harrow, "_pyarrow", None)
     monkeypatch.setitem(sys.modules, "pyarrow", None)
-    with pytest.raises(ImportError, match=r"pip install 'hermes-parse\[arrow\]'"):
+    with pytest.raises(ImportError, match=r"pip install pyarrow \(the arrow extra: pip install '\.\[arrow\]'"):
         harrow.parse(["x"])
 
 

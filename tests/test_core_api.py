@@ -216,3 +216,18 @@ def test_the_package_holds_no_symlink():
 
     root = pathlib.Path(hermes_parse.__file__).parent
     assert [str(p) for p in root.rglob("*") if p.is_symlink()] == []
+
+
+@pytest.mark.parametrize("value", [0, -1, 2.5, 2**70, True, "3", None])
+def test_max_buffer_must_be_a_positive_integer(backend, value):
+    """Both twins refuse the same max_buffer values with ValueError (the compiled one keeps it in a C integer)."""
+    with pytest.raises(ValueError, match="max_buffer"):
+        backend.StreamParser(max_buffer=value)
+    with pytest.raises(ValueError, match="max_buffer"):
+        backend.parse("<tool_call>", max_buffer=value)
+
+
+def test_python_escape_beyond_unicode_is_invalid_on_both_twins(backend):
+    """\\UFFFFFFFF is past U+10FFFF: invalid, whatever the width of a C long."""
+    message = backend.parse("<tool_call>{'name': 'f', 'arguments': {'a': '\\UFFFFFFFF'}}</tool_call>", python_literals=True)
+    assert [(p.kind, p.detail) for p in message.problems] == [("invalid_json", "invalid \\U escape")]

@@ -12,7 +12,7 @@ cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN, THINK_TAG_LEN, END_THINK_TAG_LEN
 cdef Py_ssize_t DEFAULT_MAX_BUFFER, NO_LIMIT
 cdef dict BODIES
 cdef object Message, Problem, ClosedError, random_call_id, tool_names, Batch
-cdef object new_hermes_body, new_sink
+cdef object new_hermes_body, new_sink, index
 
 
 @cython.final

@@ -21,6 +21,7 @@ problem so that a caller can find it.
 
 from __future__ import annotations
 
+from operator import index
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from .._tools import tool_names
@@ -108,8 +109,15 @@ class StreamParser:
             raise ValueError("arguments must be 'json' or 'raw'")
         if unknown_tool != "call" and unknown_tool != "content":
             raise ValueError("unknown_tool must be 'call' or 'content'")
-        if max_buffer < 1:
-            raise ValueError("max_buffer must be positive")
+        # An integer (numpy's too), checked here so that both twins refuse the
+        # same values: the compiled one keeps it in a C integer.
+        try:
+            limit = index(max_buffer)
+        except TypeError:
+            limit = 0
+        if isinstance(max_buffer, bool) or not 1 <= limit <= NO_LIMIT:
+            raise ValueError("max_buffer must be an integer from 1 to 2**62")
+        max_buffer = limit
         if reasoning is False or reasoning is None:
             self._reasoning = REASONING_OFF
         elif reasoning is True:

@@ -34,10 +34,10 @@ cdef class JsonReader:
     cdef public bint comma
     cdef public Py_UCS4 quote
     cdef public str lit_out
-    cdef public long high
+    cdef public long long high
     cdef public int escape_need
     cdef public int escape_digits
-    cdef public long escape_value
+    cdef public long long escape_value
     cdef public Py_ssize_t name_length
     cdef public int num_state
     cdef public bint num_float
@@ -53,15 +53,15 @@ cdef class JsonReader:
     cdef same(self, Py_ssize_t start, Py_ssize_t stop)
     @cython.locals(inner=JsonReader, size=Py_ssize_t, stop=Py_ssize_t)
     cdef put(self, str piece)
-    cdef code_point(self, long code)
-    cdef lone_surrogate(self, long code)
+    cdef code_point(self, long long code)
+    cdef lone_surrogate(self, long long code)
     @cython.locals(text=str, written=str, value=double)
     cdef end_number(self, str s, Py_ssize_t run, Py_ssize_t i)
     cdef fail(self, str message)
     @cython.locals(
         i=Py_ssize_t, raw_from=Py_ssize_t, run=Py_ssize_t, pos=Py_ssize_t,
         size=Py_ssize_t, state=int, num_state=int, mode=int, digit=int,
-        code=long, high=long, c=Py_UCS4, quote=Py_UCS4, writes=bint, ended=bint,
+        code=cython.longlong, high=cython.longlong, c=Py_UCS4, quote=Py_UCS4, writes=bint, ended=bint,
         lit=str, python=bint, name=str, comma_at=Py_ssize_t, colon_at=Py_ssize_t,
     )
     cdef Py_ssize_t feed(self, str s, Py_ssize_t start, Py_ssize_t end) except -1
