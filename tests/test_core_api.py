@@ -16,7 +16,7 @@ import hermes_parse.machine
 from hermes_parse import CallFold, Message, Problem, ToolCall, sequential_ids
 from hermes_parse._tools import tool_names, tool_schemas
 
-from helpers import chunkings
+from helpers import check, chunkings
 
 TWO_CALLS = (
     "Checking.\n"
@@ -231,3 +231,14 @@ def test_python_escape_beyond_unicode_is_invalid_on_both_twins(backend):
     """\\UFFFFFFFF is past U+10FFFF: invalid, whatever the width of a C long."""
     message = backend.parse("<tool_call>{'name': 'f', 'arguments': {'a': '\\UFFFFFFFF'}}</tool_call>", python_literals=True)
     assert [(p.kind, p.detail) for p in message.problems] == [("invalid_json", "invalid \\U escape")]
+
+
+@pytest.mark.parametrize("prefix", ["", "  ", "x"])
+@pytest.mark.parametrize("max_buffer", [1, 3, 11, 12])
+def test_a_tiny_max_buffer_still_reports_the_block(backend, prefix, max_buffer):
+    """A block cut off by max_buffer is content with a not_a_call problem, at the start of the text too."""
+    text = prefix + '<tool_call>{"name": "f", "arguments": {}}</tool_call>'
+    message = check(backend, text, max_buffer=max_buffer)
+    assert message.content == text.lstrip(" ") or message.content == text
+    assert message.tool_calls == []
+    assert [p.kind for p in message.problems] == ["not_a_call"]

@@ -471,9 +471,17 @@ class StreamParser:
             limit = self._hold_end - self._offset
             if limit <= i:
                 # More than max_buffer characters held back.
-                if state == S_TEXT_WS or state == S_TAG:
+                if state == S_TEXT_WS:
                     self._flush_held_text()
                     self._state = S_TEXT
+                elif state == S_TAG:
+                    # Only the whitespace before the tag goes: the tag being
+                    # matched is at most a tag long, and may still open a block.
+                    if self._held_ws:
+                        content.append("".join(self._held_ws))
+                        self._held_ws.clear()
+                    self._think_allowed = False
+                    self._hold_end = NO_LIMIT
                 else:
                     self._not_a_call(
                         text, i, "not_a_call", "more than max_buffer characters before the name"
