@@ -54,14 +54,8 @@ def extensions():
     except ImportError:
         OptionalBuildExt._warn("Cython is not installed")
         return []
-    try:
-        return _cythonize(cythonize)
-    except Exception as exc:  # noqa: BLE001 - a Cython error means "pure Python" too
-        OptionalBuildExt._warn(f"Cython failed: {exc}")
-        return []
-
-
-def _cythonize(cythonize):
+    # A Cython error is a bug in our sources, not a missing tool: it fails
+    # the build loudly instead of leaving an older extension in place.
     return cythonize(
         [f"hermes_parse/machine/{name}.py" for name in COMPILED_MODULES],
         language_level=3,
