@@ -218,7 +218,7 @@ def measure(group: str, log, rounds: int) -> list:
             out, elapsed = _timed(run)
             del out
             best[name] = min(best[name], elapsed)
-        print(f"batch: {group} round {r + 1}/{rounds}: "
+        print(f"batch: {group} after round {r + 1}/{rounds}, best so far: "
               + ", ".join(f"{n} {best[n] / 1e9:.2f} s" for n, _, _ in runs), flush=True)
     return [dict(group=group, impl=name, records=len(texts), calls=calls, utf8_bytes=size,
                  best_s=best[name] / 1e9, mb_per_s=size / (best[name] / 1e9) / 1e6,
