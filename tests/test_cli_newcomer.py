@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import shutil
 import subprocess
 import sys
@@ -25,6 +23,7 @@ from test_cli_support import (
     lines_of,
     run,
     run_cli,
+    stderr_on_pty,
     write_jsonl,
 )
 
@@ -70,26 +69,7 @@ def _run_unbuilt(root, *argv, env=None):
 
 def _on_pty(argv, env, cwd=REPO):
     """Run with stderr on a pseudo-terminal; return (exit code, what stderr showed)."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hermes_parse", *argv],
-        stdout=subprocess.DEVNULL,
-        stderr=slave,
-        cwd=cwd,
-        env=env,
-    )
-    os.close(slave)
-    shown = b""
-    while select.select([master], [], [], 60)[0]:
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # the other end closed (Linux: EIO)
-            break
-        if not data:
-            break
-        shown += data
-    os.close(master)
-    return proc.wait(timeout=60), shown
+    return stderr_on_pty(argv, env, cwd)
 
 
 def _backend():

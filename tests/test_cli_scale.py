@@ -11,23 +11,19 @@ the wall clock but not the figure.  By hand::
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import pty
 import random
 import re
 import select
-import struct
 import subprocess
 import sys
-import termios
 import time
 from pathlib import Path
 
 import pytest
 
-from test_cli_support import REPO
+from test_cli_support import REPO, stderr_on_pty
 
 CITIES = ["Beijing", "Paris", "São Paulo", "東京", "Berlin", "Lagos", "Lima", "Oslo"]
 ANSWERS = [
@@ -159,29 +155,8 @@ def test_constant_memory(logs, command):
 
 def run_on_pty(*argv: str) -> bytes:
     """Run the command with stderr on a pseudo-terminal; return what it drew there."""
-    master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "hermes_parse", *argv],
-        stdout=subprocess.DEVNULL,
-        stderr=slave,
-        cwd=REPO,
-    )
-    os.close(slave)
-    drawn = b""
-    while True:
-        ready, _, _ = select.select([master], [], [], 60)
-        if not ready:
-            break
-        try:
-            data = os.read(master, 65536)
-        except OSError:  # the other end closed (Linux: EIO)
-            break
-        if not data:
-            break
-        drawn += data
-    os.close(master)
-    assert proc.wait(timeout=60) == 0
+    code, drawn = stderr_on_pty(argv)
+    assert code == 0
     # Without the compiled extension the command says so on a terminal, once
     # (tests/test_cli_newcomer.py): not what these tests look at.
     return re.sub(rb"hermes-parse: note: the compiled extension is not built[^\n]*\r?\n", b"", drawn)

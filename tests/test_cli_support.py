@@ -6,11 +6,17 @@ in-process through ``hermes_parse.cli.main``; files are real files.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import pty
+import select
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
@@ -117,3 +123,29 @@ def write_jsonl(path: Path, records) -> Path:
         for record in records:
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
+
+
+def stderr_on_pty(argv: Sequence[str], env: Optional[dict] = None, cwd: Path = REPO) -> Tuple[int, bytes]:
+    """Run the command with its stderr on a 100-column pseudo-terminal (stdout
+    dropped); return (exit code, what stderr showed there)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hermes_parse", *argv],
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        cwd=cwd,
+        env=env,
+    )
+    os.close(slave)
+    shown = b""
+    while select.select([master], [], [], 60)[0]:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # the other end closed (Linux: EIO)
+            break
+        if not data:
+            break
+        shown += data
+    os.close(master)
+    return proc.wait(timeout=60), shown
