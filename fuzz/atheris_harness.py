@@ -216,7 +216,7 @@ def load_pure_twin(instrument):
         del sys.modules[name]
     with atheris.instrument_imports(include=[machine.PURE_PACKAGE]):
         twin = machine.load("python")
-    for name in machine.MODULES:
+    for name in ("codes", *machine.COMPILED):  # every module of the pure twin
         module = sys.modules[prefix + name]
         if not type(module.__loader__).__name__.startswith("Atheris"):
             sys.exit(f"atheris_harness: {prefix + name} was not instrumented")

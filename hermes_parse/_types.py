@@ -200,8 +200,8 @@ class Message:
         """
         if truncated == "keep":
             return self
-        cut = next((p for p in self.problems if p.kind == "truncated"), None)
-        if cut is None or cut.index is None:
+        cut = truncated_call(self.problems)
+        if cut is None:
             return self
         calls = [call for call in self.tool_calls if call.index != cut.index]
         problems = [
@@ -223,6 +223,15 @@ class Message:
         fold = CallFold()
         fold.add(deltas)
         return fold.message(problems)
+
+
+def truncated_call(problems: Iterable[Problem]) -> Optional[Problem]:
+    """The ``truncated`` problem of a call cut by the end of the text, or
+    ``None``: what ``parse``'s and ``parse_many``'s ``truncated`` act on."""
+    for problem in problems:
+        if problem.kind == "truncated" and problem.index is not None:
+            return problem
+    return None
 
 
 # ---------------------------------------------------------------------------

@@ -74,7 +74,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 # The pure twin's package: a sibling of this one, so that "from .. import x"
 # in a source means hermes_parse.x in both twins.
 PURE_PACKAGE = "hermes_parse._machine_py"
-MODULES = ("codes", "reader", "body", "hermes", "sink", "envelope")
+# The compiled modules (codes.py stays plain Python in both twins); setup.py
+# lists the same names.
+COMPILED = ("reader", "body", "hermes", "sink", "envelope")
 
 
 class _PureFinder(importlib.abc.MetaPathFinder):
@@ -107,9 +109,7 @@ def compiled() -> Optional[ModuleType]:
     """The compiled twin's envelope module, or ``None`` when any module of it
     is not built (or cannot be imported)."""
     suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
-    for name in MODULES:
-        if name == "codes":  # plain Python in both twins
-            continue
+    for name in COMPILED:
         spec = importlib.util.find_spec(f"{__name__}.{name}")
         if spec is None or not (spec.origin or "").endswith(suffixes):
             return None

@@ -11,7 +11,7 @@ cdef str OPEN_TAG, CLOSE_TAG, THINK_TAG, END_THINK_TAG
 cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN, THINK_TAG_LEN, END_THINK_TAG_LEN
 cdef Py_ssize_t DEFAULT_MAX_BUFFER, NO_LIMIT
 cdef dict BODIES
-cdef object Message, Problem, ClosedError, random_call_id, tool_names, Batch
+cdef object Message, Problem, ClosedError, random_call_id, tool_names, Batch, truncated_call
 cdef object new_hermes_body, new_sink, index
 
 
@@ -88,3 +88,6 @@ cdef class StreamParser:
     cdef _flush_held_text(self)
     @cython.locals(pos=Py_ssize_t, c=Py_UCS4)
     cdef Py_ssize_t _end_tag(self, str text, Py_ssize_t i) except -1
+
+
+cdef plain_content(str text, Py_ssize_t max_buffer)

@@ -26,7 +26,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from .._tools import tool_names
 from .._batch import Batch
-from .._types import ClosedError, Message, Problem, random_call_id
+from .._types import ClosedError, Message, Problem, random_call_id, truncated_call
 from .codes import EV_DEFECT, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
 from .hermes import HermesBody as new_hermes_body  # (the compiled twin cimports the type)
 from .sink import Sink as new_sink
@@ -254,12 +254,7 @@ class StreamParser:
                 text = str(text)
             valid.append(True)
             if not self._reasoning and text.find(OPEN_TAG) < 0:
-                # No block can start (as in parse()): the text is the content,
-                # but whitespace alone, which would only be held.
-                if text.strip(" \t\r\n") or len(text) > self._max_buffer:
-                    contents.append(text)
-                else:
-                    contents.append(None)
+                contents.append(plain_content(text, self._max_buffer))
                 reasonings.append(None)
                 call_offsets.append(calls_so_far)
                 problem_offsets.append(problems_so_far)
@@ -273,11 +268,11 @@ class StreamParser:
             cut = -1
             if self.problems:
                 if not keep:
-                    for problem in self.problems:
-                        if problem.kind == "truncated" and problem.index is not None:
-                            cut = problem.index
-                            if truncated == "content":
-                                content = (content or "") + text[problem.offset :]
+                    problem = truncated_call(self.problems)
+                    if problem is not None:
+                        cut = problem.index
+                        if truncated == "content":
+                            content = (content or "") + text[problem.offset :]
                 batch.add_problems(self.problems, cut)
                 problems_so_far = len(batch.problem_kind)
             index = 0
@@ -703,23 +698,11 @@ def parse(
     Raises ``ValueError`` for an unknown option value, ``TypeError`` for a
     ``text`` that is not ``str``.
     """
-    if truncated != "keep" and truncated != "drop" and truncated != "content":
-        raise ValueError("truncated must be 'keep', 'drop' or 'content'")
-    parser = StreamParser(  # checks the options
-        arguments=arguments,
-        tools=tools,
-        unknown_tool=unknown_tool,
-        call_id=call_id,
-        max_buffer=max_buffer,
-        python_literals=python_literals,
-        reasoning=reasoning,
+    parser = _whole_text_parser(
+        truncated, arguments, tools, unknown_tool, call_id, max_buffer, python_literals, reasoning
     )
     if type(text) is str and OPEN_TAG not in text and not parser._reasoning:
-        # No block can start: the machine would only hold whitespace at the
-        # start (dropped when nothing else follows, unless past max_buffer).
-        if text.strip(" \t\r\n") or len(text) > max_buffer:
-            return Message(text)
-        return Message(None)
+        return Message(plain_content(text, max_buffer))
     if truncated == "keep":
         return parser._message(text)
     return parser._message(text).settle_truncated(text, truncated)
@@ -747,9 +730,21 @@ def parse_many(
     record.  Raises ``ValueError`` for an unknown option value and
     ``TypeError`` for a text that is neither ``str`` nor ``None``.
     """
+    parser = _whole_text_parser(
+        truncated, arguments, tools, unknown_tool, call_id, max_buffer, python_literals, reasoning
+    )
+    batch = Batch()
+    parser._run_many(texts, truncated, batch)
+    return batch
+
+
+def _whole_text_parser(
+    truncated, arguments, tools, unknown_tool, call_id, max_buffer, python_literals, reasoning
+):
+    """The parser of ``parse`` and ``parse_many``, every option checked."""
     if truncated != "keep" and truncated != "drop" and truncated != "content":
         raise ValueError("truncated must be 'keep', 'drop' or 'content'")
-    parser = StreamParser(  # checks the options
+    return StreamParser(
         arguments=arguments,
         tools=tools,
         unknown_tool=unknown_tool,
@@ -758,6 +753,12 @@ def parse_many(
         python_literals=python_literals,
         reasoning=reasoning,
     )
-    batch = Batch()
-    parser._run_many(texts, truncated, batch)
-    return batch
+
+
+def plain_content(text, max_buffer):
+    """The content of a text in which no block can start, found without running
+    the machine: the text itself, or ``None`` for whitespace alone, which the
+    machine would only have held (and dropped, unless past ``max_buffer``)."""
+    if text.strip(" \t\r\n") or len(text) > max_buffer:
+        return text
+    return None

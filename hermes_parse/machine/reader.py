@@ -240,9 +240,10 @@ class JsonReader:
         # and ": " when the model wrote them so); -1 when not in this slice.
         comma_at = -1
         colon_at = -1
-        self.verbatim_text = s
-        self.verbatim_from = start
-        self.verbatim_to = start
+        if mode == M_ENCODE:
+            self.verbatim_text = s
+            self.verbatim_from = start
+            self.verbatim_to = start
         while i < end:
             state = self.state
             if state == R_STR:

@@ -23,18 +23,19 @@ class Sink:
         self.args = []  # pieces of the current call's arguments not yet sent
         self.deltas = []
         self.collected = []  # parse(): [id, name, argument pieces] per call
-        self.index = -1  # the current call
-        self.args_sent = False
-        self.calls_finished = 0
+        self.restart()
 
     def restart(self):
-        """Empty, for a new stream (the lists handed out are not reused)."""
-        self.content = []
-        self.reasoning = []
-        self.args.clear()  # the body writes into this very list
-        self.deltas = []
-        self.collected = []
-        self.index = -1
+        """Empty, for a new stream.  The lists are cleared, not replaced: none
+        is ever handed out (``take`` hands out ``deltas`` and starts a new one;
+        the message and the batch columns copy what they read), and the body
+        writes into ``args`` itself."""
+        self.content.clear()
+        self.reasoning.clear()
+        self.args.clear()
+        self.deltas.clear()
+        self.collected.clear()
+        self.index = -1  # the current call
         self.args_sent = False
         self.calls_finished = 0
 
