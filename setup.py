@@ -1,6 +1,6 @@
 """Builds the Cython twin of the state machine; falls back to pure Python.
 
-Each module of ``hermes_parse/machine/`` (but ``codes.py``) is compiled by
+Each module of ``hermes_parse/machine/`` (but ``codes.py`` and ``bodies.py``) is compiled by
 Cython from its Python source, typed by the ``.pxd`` beside it, into an
 extension module of the same name (see ``hermes_parse/machine/__init__.py``).  When the
 extension cannot be built (no compiler, no Cython, or
@@ -41,8 +41,14 @@ class OptionalBuildExt(build_ext):
         )
 
 
-# The order does not matter to Cython; it is the order of the cimports.
-COMPILED_MODULES = ("reader", "body", "hermes", "sink", "envelope")
+# Every module of the machine is compiled but the plain ones, which hold only
+# numbers and tables (the same rule as hermes_parse.machine.COMPILED).
+PLAIN_MODULES = ("__init__", "codes", "bodies")
+COMPILED_MODULES = sorted(
+    name[:-3]
+    for name in os.listdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "hermes_parse", "machine"))
+    if name.endswith(".py") and name[:-3] not in PLAIN_MODULES
+)
 
 
 def extensions():

@@ -74,9 +74,16 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 # The pure twin's package: a sibling of this one, so that "from .. import x"
 # in a source means hermes_parse.x in both twins.
 PURE_PACKAGE = "hermes_parse._machine_py"
-# The compiled modules (codes.py stays plain Python in both twins); setup.py
-# lists the same names.
-COMPILED = ("reader", "body", "hermes", "sink", "envelope")
+# The compiled modules: all but the plain ones (numbers and tables, plain
+# Python in both twins); setup.py follows the same rule.
+PLAIN = ("__init__", "codes", "bodies")
+COMPILED = tuple(
+    sorted(
+        name[:-3]
+        for name in os.listdir(_HERE)
+        if name.endswith(".py") and name[:-3] not in PLAIN
+    )
+)
 
 
 class _PureFinder(importlib.abc.MetaPathFinder):

@@ -13,8 +13,9 @@ cdef class Body:
     cdef public bint decided
     cdef public list args
     cdef public list problems
+    cdef public dict types
 
-    cdef begin(self, list args, int args_mode, bint python)
+    cdef begin(self, list args, int args_mode, bint python, bint bare)
     cdef Py_ssize_t feed(self, str text, Py_ssize_t i, Py_ssize_t limit, Py_ssize_t base) except -1
     cdef bint finish(self) except -1
     cdef defect(self, Py_ssize_t at, str kind, str detail)

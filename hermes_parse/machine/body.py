@@ -19,6 +19,15 @@ stop the body (``duplicate_key``, ``invalid_arguments``) are queued in
 ``problems`` as ``(kind, offset, length, detail)`` for the envelope, which
 knows the call's index.  ``decided`` is set by the envelope once the call's
 name has been sent: from then on nothing may be taken back.
+
+A body may also read its block's closing tag itself and return ``EV_END``
+just after it (the XML dialects, whose bodies have tags of their own to tell
+from ``</tool_call>``); ``bare`` in ``begin`` says the envelope has read a
+``<function=`` in content (a Qwen3-Coder call written without
+``<tool_call>``), so the body starts at the function's name and ends at its
+``</function>``.  ``types`` is set once by the envelope: ``{tool: {parameter:
+type code}}`` from the request's tools (``_tools.param_types``), or ``None``;
+the bodies that read values as text type them by it (``values.py``).
 """
 
 from .codes import EV_DEFECT, EV_NONE
@@ -29,10 +38,12 @@ class Body:
 
     def __init__(self):
         self.problems = []
-        Body.begin(self, None, 0, False)
+        self.types = None
+        Body.begin(self, None, 0, False, False)
 
-    def begin(self, args, args_mode, python):
-        """A new block: write the arguments into ``args`` in ``args_mode``."""
+    def begin(self, args, args_mode, python, bare):
+        """A new block: write the arguments into ``args`` in ``args_mode``;
+        ``bare``: its ``<function=`` has been read (no ``<tool_call>``)."""
         self.event = EV_NONE
         self.name = ""
         self.kind = ""

@@ -4,15 +4,15 @@ import cython
 from hermes_parse.machine.body cimport Body
 from hermes_parse.machine.sink cimport Sink
 
-cdef int EV_DEFECT, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
-cdef int S_TEXT_WS, S_TEXT, S_TAG, S_BODY, S_END_TAG, S_SKIP, S_THINK, S_THINK_TAG
+cdef int EV_DEFECT, EV_END, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
+cdef int S_TEXT_WS, S_TEXT, S_TAG, S_BODY, S_END_TAG, S_SKIP, S_THINK, S_THINK_TAG, S_PICK
 cdef int REASONING_OFF, REASONING_ON, REASONING_OPEN
-cdef str OPEN_TAG, CLOSE_TAG, THINK_TAG, END_THINK_TAG
-cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN, THINK_TAG_LEN, END_THINK_TAG_LEN
+cdef str OPEN_TAG, CLOSE_TAG, THINK_TAG, END_THINK_TAG, BARE_TAG, AUTO
+cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN, THINK_TAG_LEN, END_THINK_TAG_LEN, BARE_TAG_LEN
 cdef Py_ssize_t DEFAULT_MAX_BUFFER, NO_LIMIT
 cdef dict BODIES
-cdef object Message, Problem, ClosedError, random_call_id, tool_names, Batch, truncated_call
-cdef object new_hermes_body, new_sink, index
+cdef object Message, Problem, ClosedError, random_call_id, tool_names, param_types, Batch, truncated_call
+cdef object new_sink, index
 
 
 @cython.final
@@ -24,6 +24,11 @@ cdef class StreamParser:
     cdef object _call_id
     cdef Py_ssize_t _max_buffer
     cdef bint _python
+    cdef str _dialect
+    cdef bint _auto
+    cdef public bint _bare
+    cdef dict _bodies
+    cdef object _types
     cdef public int _reasoning
     cdef bint _think_allowed
     cdef Sink _sink
@@ -44,6 +49,7 @@ cdef class StreamParser:
     cdef bint _tag_after_skip
     cdef Py_ssize_t _calls
     cdef bint _failed_open
+    cdef bint _bare_block
     cdef Py_ssize_t _failed_start
     cdef str _failed_kind
     cdef str _failed_detail
@@ -64,8 +70,9 @@ cdef class StreamParser:
     cpdef _run_many(self, texts, str truncated, batch)
     cdef _reset_block(self)
     cdef _problem(self, str kind, Py_ssize_t offset, Py_ssize_t length, str detail)
+    cdef _begin_block(self, Py_ssize_t i, bint bare)
     @cython.locals(body=Body)
-    cdef _begin_block(self, Py_ssize_t i)
+    cdef _begin_body(self, str dialect, bint bare)
     cdef _not_a_call(self, str text, Py_ssize_t i, str kind, str detail)
     cdef _end_failed(self, Py_ssize_t end)
     @cython.locals(body=Body, index=Py_ssize_t, unknown=bint)

@@ -24,11 +24,11 @@ from __future__ import annotations
 from operator import index
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-from .._tools import tool_names
+from .._tools import param_types, tool_names
 from .._batch import Batch
 from .._types import ClosedError, Message, Problem, random_call_id, truncated_call
-from .codes import EV_DEFECT, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
-from .hermes import HermesBody as new_hermes_body  # (the compiled twin cimports the type)
+from .bodies import BODIES
+from .codes import EV_DEFECT, EV_END, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
 from .sink import Sink as new_sink
 
 # Envelope states.
@@ -40,6 +40,7 @@ S_END_TAG = 4  # matching "</tool_call>" or "<tool_call>" after a call
 S_SKIP = 5  # after a defect in a call: looking for a tag
 S_THINK = 6  # reasoning
 S_THINK_TAG = 7  # matching "</think>" (or "<tool_call>", or a leading "<think>") in reasoning
+S_PICK = 8  # dialect "auto": a block's first non-blank character picks its body
 
 OPEN_TAG = "<tool_call>"
 CLOSE_TAG = "</tool_call>"
@@ -49,6 +50,9 @@ THINK_TAG = "<think>"
 END_THINK_TAG = "</think>"
 THINK_TAG_LEN = 7
 END_THINK_TAG_LEN = 8
+# A Qwen3-Coder call written without <tool_call> (dialects qwen3_coder and auto).
+BARE_TAG = "<function="
+BARE_TAG_LEN = 10
 
 # The reasoning option.
 REASONING_OFF = 0
@@ -58,8 +62,7 @@ REASONING_OPEN = 2  # the output starts inside reasoning
 DEFAULT_MAX_BUFFER = 8 * 1024 * 1024
 NO_LIMIT = 1 << 62
 
-# The body grammars, by dialect name.
-BODIES = {"hermes": new_hermes_body}
+AUTO = "auto"
 
 
 class StreamParser:
@@ -83,7 +86,13 @@ class StreamParser:
     * ``reasoning``: ``False`` (no reasoning split), ``True`` (a ``<think>``
       block that opens the output is reasoning: ``{"reasoning": ...}``
       deltas, vLLM's field) or ``"open"`` (the output starts inside
-      reasoning, up to the first ``</think>``).
+      reasoning, up to the first ``</think>``);
+    * ``dialect``: what is inside a block: ``"hermes"`` (JSON, the default),
+      ``"qwen3_coder"`` (``<function=NAME><parameter=...>``, also without
+      ``<tool_call>``), ``"glm"`` (``NAME<arg_key>...<arg_value>...``) or
+      ``"auto"`` (each block's first non-blank character decides: ``{`` or
+      a backtick is hermes, ``<`` qwen3_coder, anything else glm).  The
+      XML dialects type each value by the tool's schema in ``tools``.
 
     Raises ``ValueError`` for an option value it does not know.
     """
@@ -100,6 +109,7 @@ class StreamParser:
         max_buffer: int = DEFAULT_MAX_BUFFER,
         python_literals: bool = False,
         reasoning: Any = False,
+        dialect: str = "hermes",
     ) -> None:
         if arguments == "json":
             self._args_mode = M_ENCODE
@@ -126,7 +136,17 @@ class StreamParser:
             self._reasoning = REASONING_OPEN
         else:
             raise ValueError("reasoning must be False, True or 'open'")
+        if dialect != AUTO and (type(dialect) is not str or dialect not in BODIES):
+            raise ValueError(
+                "dialect must be one of " + ", ".join(repr(name) for name in [*BODIES, AUTO])
+            )
+        self._dialect = dialect
+        self._auto = dialect == AUTO
+        self._bare = (dialect == AUTO or dialect == "qwen3_coder") and "qwen3_coder" in BODIES
+        self._bodies = {}
         self._tools = tool_names(tools)
+        # Only the bodies that read values as text need the parameters' types.
+        self._types = param_types(tools) if dialect != "hermes" else None
         self._unknown_as_content = unknown_tool == "content"
         self._call_id = random_call_id if call_id is None else call_id
         self._max_buffer = max_buffer
@@ -169,6 +189,7 @@ class StreamParser:
         self._failed_start = 0
         self._failed_kind = ""
         self._failed_detail = ""
+        self._bare_block = False
         self._block_start = 0
         self._decided = False
         self._index = -1
@@ -253,7 +274,11 @@ class StreamParser:
                     raise TypeError(f"parse_many() takes str (or None) texts, not {type(text).__name__}")
                 text = str(text)
             valid.append(True)
-            if not self._reasoning and text.find(OPEN_TAG) < 0:
+            if (
+                not self._reasoning
+                and text.find(OPEN_TAG) < 0
+                and not (self._bare and text.find(BARE_TAG) >= 0)
+            ):
                 contents.append(plain_content(text, self._max_buffer))
                 reasonings.append(None)
                 call_offsets.append(calls_so_far)
@@ -305,18 +330,32 @@ class StreamParser:
         else:
             self._pending_problems.append((kind, offset, length, detail))
 
-    def _begin_block(self, i):
-        """A "<tool_call>" ends at ``i``: hold the block until its name is known."""
+    def _begin_block(self, i, bare):
+        """A "<tool_call>" (or with ``bare``, a "<function=") ends at ``i``:
+        hold the block until its name is known."""
         self._think_allowed = False
         self._reset_block()
-        if self._body is None:
-            self._body = BODIES["hermes"]()
-        self._body.begin(self._sink.args, self._args_mode, self._python)
-        self._block_start = self._offset + i - OPEN_TAG_LEN
+        self._bare_block = bare
+        tag = BARE_TAG if bare else OPEN_TAG
+        self._block_start = self._offset + i - len(tag)
         self._hold_end = self._block_start + self._max_buffer
         self._holding = True
-        self._held_raw.append(OPEN_TAG)
+        self._held_raw.append(tag)
         self._raw_start = i
+        if self._auto and not bare:
+            self._state = S_PICK  # the body is chosen by what comes first
+        else:
+            self._begin_body("qwen3_coder" if bare else self._dialect, bare)
+
+    def _begin_body(self, dialect, bare):
+        """The block's body is read by ``dialect``'s grammar from here on."""
+        body = self._bodies.get(dialect)
+        if body is None:  # made when the first block needs it: most outputs have none
+            body = BODIES[dialect]()
+            body.types = self._types
+            self._bodies[dialect] = body
+        self._body = body
+        body.begin(self._sink.args, self._args_mode, self._python, bare)
         self._state = S_BODY
 
     def _not_a_call(self, text, i, kind, detail):
@@ -334,6 +373,11 @@ class StreamParser:
         self._failed_kind = kind
         self._failed_detail = detail
         self._failed_open = True
+        if self._bare_block:
+            # A bare block has no "</tool_call>" to wait for: it is content
+            # from its "<function=" up to here, and what follows is content.
+            self._end_failed(self._offset + i)
+        self._bare_block = False
         self._holding = False
         self._hold_end = NO_LIMIT
         self._reset_block()
@@ -452,6 +496,14 @@ class StreamParser:
             self._tag_after_skip = False
             self._tag_pos = 1
             self._state = S_END_TAG
+        elif event == EV_END:  # the body read its closing tag itself
+            if not self._decided:
+                self._not_a_call(text, i, "not_a_call", "the block ended before the name")
+                return
+            self._tag_start = self._offset + i
+            self._end_call()
+            self._state = S_TEXT_WS
+            self._hold_end = self._offset + i + self._max_buffer
 
     # -- the loop ----------------------------------------------------------
 
@@ -519,13 +571,32 @@ class StreamParser:
                     else:
                         self._flush_held_text()
                         self._state = S_TEXT
+            elif state == S_PICK:
+                while i < limit:
+                    c = text[i]
+                    if c == " " or c == "\n" or c == "\r" or c == "\t":
+                        i += 1
+                    else:
+                        break
+                if i < limit:
+                    c = text[i]
+                    if c == "{" or c == "`":
+                        self._begin_body("hermes", False)
+                    elif c == "<":
+                        self._begin_body("qwen3_coder", False)
+                    else:
+                        self._begin_body("glm", False)
             elif state == S_TAG:
                 # "<tool_call>" starts a block; inside a block that turned out
                 # to be content, "</tool_call>" ends it.
                 i = self._match_tag(text, i, limit, CLOSE_TAG if self._failed_open else "")
                 size = self._tag_size
                 if self._tag_pos == size:
-                    if size == THINK_TAG_LEN:
+                    if size == BARE_TAG_LEN:
+                        if self._failed_open:
+                            self._end_failed(self._offset + i - BARE_TAG_LEN)
+                        self._begin_block(i, True)
+                    elif size == THINK_TAG_LEN:
                         self._held_ws.clear()  # whitespace before reasoning is not content
                         self._think_allowed = False
                         self._hold_end = NO_LIMIT
@@ -533,7 +604,7 @@ class StreamParser:
                     elif size == OPEN_TAG_LEN:
                         if self._failed_open:
                             self._end_failed(self._offset + i - OPEN_TAG_LEN)
-                        self._begin_block(i)
+                        self._begin_block(i, False)
                     else:
                         content.append(CLOSE_TAG)
                         self._end_failed(self._offset + i)
@@ -607,14 +678,19 @@ class StreamParser:
 
     def _match_tag(self, text, i, limit, closing):
         """Match the tag a '<' began: ``closing`` when a '/' follows (unless
-        ``closing`` is empty), else "<tool_call>", which becomes "<think>" at
-        "<th" while a <think> may still open reasoning.  Return the next
-        index; the tag is complete when ``_tag_pos == _tag_size``."""
+        ``closing`` is empty), "<function=" when an 'f' follows in content
+        (where bare calls are read), else "<tool_call>", which becomes
+        "<think>" at "<th" while a <think> may still open reasoning.  Return
+        the next index; the tag is complete when ``_tag_pos == _tag_size``
+        (the sizes tell the tags apart)."""
         pos = self._tag_pos
         if pos == 1 and i < limit:
             if text[i] == "/" and closing:
                 self._tag = closing
                 self._tag_size = len(closing)
+            elif text[i] == "f" and self._bare and self._state == S_TAG:
+                self._tag = BARE_TAG
+                self._tag_size = BARE_TAG_LEN
             else:
                 self._tag = OPEN_TAG
                 self._tag_size = OPEN_TAG_LEN
@@ -662,7 +738,7 @@ class StreamParser:
                 return i + 1
             self._end_call()
             if self._tag_size == OPEN_TAG_LEN:
-                self._begin_block(i + 1)
+                self._begin_block(i + 1, False)
             else:
                 self._state = S_TEXT_WS
                 self._hold_end = self._offset + i + 1 + self._max_buffer
@@ -686,6 +762,7 @@ def parse(
     python_literals: bool = False,
     reasoning: Any = False,
     truncated: str = "keep",
+    dialect: str = "hermes",
 ) -> Message:
     """Parse a whole output; return a ``Message``.
 
@@ -699,9 +776,22 @@ def parse(
     ``text`` that is not ``str``.
     """
     parser = _whole_text_parser(
-        truncated, arguments, tools, unknown_tool, call_id, max_buffer, python_literals, reasoning
+        truncated,
+        arguments,
+        tools,
+        unknown_tool,
+        call_id,
+        max_buffer,
+        python_literals,
+        reasoning,
+        dialect,
     )
-    if type(text) is str and OPEN_TAG not in text and not parser._reasoning:
+    if (
+        type(text) is str
+        and OPEN_TAG not in text
+        and not parser._reasoning
+        and not (parser._bare and BARE_TAG in text)
+    ):
         return Message(plain_content(text, max_buffer))
     if truncated == "keep":
         return parser._message(text)
@@ -719,6 +809,7 @@ def parse_many(
     python_literals: bool = False,
     reasoning: Any = False,
     truncated: str = "keep",
+    dialect: str = "hermes",
 ) -> Batch:
     """Parse many whole outputs; return their results as columns (``Batch``).
 
@@ -731,7 +822,15 @@ def parse_many(
     ``TypeError`` for a text that is neither ``str`` nor ``None``.
     """
     parser = _whole_text_parser(
-        truncated, arguments, tools, unknown_tool, call_id, max_buffer, python_literals, reasoning
+        truncated,
+        arguments,
+        tools,
+        unknown_tool,
+        call_id,
+        max_buffer,
+        python_literals,
+        reasoning,
+        dialect,
     )
     batch = Batch()
     parser._run_many(texts, truncated, batch)
@@ -739,7 +838,15 @@ def parse_many(
 
 
 def _whole_text_parser(
-    truncated, arguments, tools, unknown_tool, call_id, max_buffer, python_literals, reasoning
+    truncated,
+    arguments,
+    tools,
+    unknown_tool,
+    call_id,
+    max_buffer,
+    python_literals,
+    reasoning,
+    dialect,
 ):
     """The parser of ``parse`` and ``parse_many``, every option checked."""
     if truncated != "keep" and truncated != "drop" and truncated != "content":
@@ -752,6 +859,7 @@ def _whole_text_parser(
         max_buffer=max_buffer,
         python_literals=python_literals,
         reasoning=reasoning,
+        dialect=dialect,
     )
 
 

@@ -31,7 +31,7 @@ cdef class HermesBody(Body):
     cdef public Py_UCS4 value_char
     cdef public Py_ssize_t base
 
-    cdef begin(self, list args, int args_mode, bint python)
+    cdef begin(self, list args, int args_mode, bint python, bint bare)
     cdef bint finish(self) except -1
     @cython.locals(state=int, reader=JsonReader, c=Py_UCS4)
     cdef Py_ssize_t feed(self, str text, Py_ssize_t i, Py_ssize_t limit, Py_ssize_t base) except -1

@@ -64,10 +64,10 @@ class HermesBody(Body):
         self.inner = None  # made when arguments come as a string
         self.capture = []
         self.base = 0
-        HermesBody.begin(self, None, 0, False)
+        HermesBody.begin(self, None, 0, False, False)
 
-    def begin(self, args, args_mode, python):
-        Body.begin(self, args, args_mode, python)
+    def begin(self, args, args_mode, python, bare):
+        Body.begin(self, args, args_mode, python, bare)
         self.args_mode = args_mode
         self.python = python
         self.state = H_OPEN
