@@ -17,14 +17,17 @@ The modules, from the outside in:
 * ``envelope.py``: ``StreamParser`` and ``parse``.  Splits content from
   ``<tool_call>`` blocks, holds back what is undecided, decides each block's
   fate (a call, or content with a ``not_a_call`` problem), reports problems.
-* ``body.py``: the contract of a body grammar (what is between the tags);
-  ``hermes.py``: the JSON body ``{"name": ..., "arguments": ...}``.  Bodies
-  are registered by name in ``envelope.BODIES``.
+* ``body.py``: the contract of a body grammar (what is between the tags),
+  one per dialect, registered by name in ``bodies.py``: ``hermes.py`` (the
+  JSON body ``{"name": ..., "arguments": ...}``), ``qwen3_coder.py``
+  (``<function=NAME><parameter=P>...``) and ``glm.py`` (``NAME<arg_key>
+  ...<arg_value>...``); ``values.py`` writes the XML dialects' text values as
+  JSON by the tool's schema.
 * ``reader.py``: ``JsonReader``, one JSON value (or Python literal) read with
   its own stack and written out normalised, raw, decoded or not at all.
 * ``sink.py``: where content and calls are written, as deltas or, for
   ``parse()``, as the message itself; it counts finished calls.
-* ``codes.py``: the numbers the modules share (modes, status, events).
+* ``codes.py``: the numbers the modules share (modes, status, events, types).
 
 What must be held back, and why:
 
