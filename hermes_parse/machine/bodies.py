@@ -6,8 +6,10 @@ one line here.  The classes are imported relatively, so each twin's table
 holds that twin's bodies.
 """
 
+from .glm import GlmBody
 from .hermes import HermesBody
 
 BODIES = {
     "hermes": HermesBody,
+    "glm": GlmBody,
 }
