@@ -1,5 +1,5 @@
-"""The engines data teams run, really run: Polars and DuckDB over a Parquet file of
-completions, checked row by row against hermes_parse.parse().  README's "Parsing logs at
+"""The engines data teams run, really run: Polars, DuckDB and Ray Data (local mode) over a
+Parquet file of completions, checked row by row against hermes_parse.parse().  README's "Parsing logs at
 scale" shows the lines between ``# README: <name>`` and ``# README: end`` verbatim
 (test_readme_shows_these_examples holds it)."""
 
@@ -21,6 +21,10 @@ pl = pytest.importorskip("polars")
 # DuckDB 2 wheels need Python 3.11 (the test extra asks for it only there).
 needs_duckdb = pytest.mark.skipif(
     sys.version_info < (3, 11), reason="DuckDB 2 needs Python 3.11 or later"
+)
+# Ray's wheels: Python 3.10 to 3.13 (the test extra asks for it only there).
+needs_ray = pytest.mark.skipif(
+    not (3, 10) <= sys.version_info < (3, 14), reason="Ray's wheels are for Python 3.10 to 3.13"
 )
 
 import hermes_parse.arrow  # noqa: E402
@@ -148,12 +152,50 @@ def test_duckdb_udf_over_parquet(path):
     assert sorted(calls) == sorted(expected_calls())
 
 
+@pytest.fixture(scope="module")
+def ray_local():
+    """A local Ray (this machine, 2 CPUs: its worker processes), shut down after the module."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()
+
+
+@needs_ray
+def test_ray_data_map_batches(path, tmp_path, ray_local):
+    """Ray Data: map_batches over Arrow batches of a Parquet file, written back to Parquet, in
+    Ray's worker processes (the same function runs unchanged on a cluster)."""
+    out = str(tmp_path / "parsed")
+    # README: ray
+    import hermes_parse.arrow
+    import pyarrow as pa
+    import ray
+
+    def parse_completions(batch: pa.Table) -> pa.Table:
+        parsed = hermes_parse.arrow.parse(batch, "completion", reasoning=True, call_id=hermes_parse.seeded_ids(2026))
+        return pa.Table.from_arrays(batch.columns + parsed.columns, batch.column_names + parsed.column_names)
+
+    ray.data.read_parquet(path).map_batches(parse_completions, batch_format="pyarrow").write_parquet(out)
+    # README: end
+    table = pq.read_table(out).sort_by("id")
+    assert table.column_names == ["id", "completion"] + COLUMNS
+    assert table.column("id").to_pylist() == list(range(len(LOG)))
+    assert table.column("completion").to_pylist() == LOG
+    assert_rows_match(LOG, table.select(COLUMNS).to_pylist(), OPTIONS, ids=IDS)
+    calls = [
+        (row["id"], call["id"], call["name"], call["arguments"])
+        for row in table.select(["id", "tool_calls"]).to_pylist()
+        for call in row["tool_calls"] or ()
+    ]
+    assert calls == expected_calls()
+
+
 def test_readme_shows_these_examples():
     """README's "Parsing logs at scale" shows each marked block of this file, as it runs here."""
     source = Path(__file__).read_text(encoding="utf-8")
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Parsing logs at scale", 1)[1].split("\n## ", 1)[0]
     blocks = re.findall(r"\n( +)# README: (\w+)\n(.*?)\n +# README: end\n", source, re.S)
-    assert {name for _, name, _ in blocks} == {"polars", "duckdb"}
+    assert {name for _, name, _ in blocks} == {"polars", "duckdb", "ray"}
     for indent, name, body in blocks:
         assert "```python\n" + textwrap.dedent(body) + "\n```" in section, name
