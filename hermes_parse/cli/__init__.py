@@ -4,6 +4,7 @@
     hermes-parse stats [FILE ...]       tool-call rate, calls per tool, problems, sizes
     hermes-parse stream [FILE]          the deltas a client would receive
     hermes-parse vllm-plugin-path       the path for vLLM's --tool-parser-plugin
+    hermes-parse serve --upstream URL   an OpenAI proxy that parses tool calls (serve/)
 
 ``main(argv)`` returns the exit code: 0 ok, 1 problems found under
 ``--strict`` (or an input that cannot be read, a missing optional package),
@@ -363,7 +364,29 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_Formatter,
     )
     plugin.set_defaults(run=run_plugin_path)
+
+    # serve: the proxy (hermes_parse/serve/); its options module needs no aiohttp.
+    from ..serve.options import add_arguments as add_serve_arguments
+
+    serve = commands.add_parser(
+        "serve",
+        help="an OpenAI-compatible proxy that parses tool calls for an upstream that cannot",
+        description="Serve the OpenAI API in front of --upstream, turning <tool_call> text into"
+        " tool_calls (docs/serve.md). Needs the serve extra: pip install 'hermes-parse[serve]'.",
+        formatter_class=_Formatter,
+    )
+    add_serve_arguments(serve)
+    serve.set_defaults(run=run_serve)
     return parser
+
+
+def run_serve(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
+    """``serve``: the proxy, until interrupted (the serve room, imported only here)."""
+    try:
+        from ..serve.app import run
+    except ImportError as exc:
+        raise Fatal(f"serve needs the serve extra ({exc.name}): pip install 'hermes-parse[serve]'") from None
+    return run(args)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
