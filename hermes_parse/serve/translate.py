@@ -508,8 +508,8 @@ class StreamTranslator:
     """The upstream's SSE bytes in, the client's out (see the module).
 
     ``feed(bytes) -> bytes``; ``close()`` when the upstream's stream ended;
-    ``fail(message)`` when it broke: the deltas already complete, an error
-    event and ``[DONE]``.  ``first_delta`` / ``first_call`` become true when
+    ``fail(message)`` when it broke: an error event and ``[DONE]`` after the
+    deltas already sent.  ``first_delta`` / ``first_call`` become true when
     the first content-or-call delta and the first call delta went out (the
     shell times them).
     """
@@ -562,16 +562,18 @@ class StreamTranslator:
         return b"".join(out)
 
     def fail(self, message: str, kind: str = "upstream_error", code: Any = 502) -> bytes:
-        """End the client's stream: what the parsers held, an error event, ``[DONE]``."""
+        """End the client's stream: an error event and ``[DONE]``.
+
+        Every delta the parsers completed has gone out; what they hold back
+        (the start of a tag, a call whose name was not read yet) is not
+        guessed at: the output was cut."""
         if self._done:
             return b""
-        chunks: List[dict] = []
         for index, choice in self._choices.items():
-            if not self._finished.get(index) and not choice.passthrough:
-                self._emit(chunks, index, choice.close(), {})
+            if not self._finished.get(index):
                 self.outcome.add(choice)
                 self._finished[index] = True
-        chunks.append(error_body(message, kind, code))
+        chunks: List[dict] = [error_body(message, kind, code)]
         self._done = True
         self.failed = True
         return self._encode(chunks) + b"data: [DONE]\n\n"
