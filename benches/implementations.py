@@ -408,6 +408,73 @@ IMPLEMENTATIONS = {
 
 
 # ---------------------------------------------------------------------------
+# The dialects (benches/test_bench_dialects.py, benches/gate.py): the same
+# twins, made with ``dialect=`` and the workloads' tools.  Kept out of
+# IMPLEMENTATIONS, whose workloads are all in the hermes dialect.
+
+
+class OursDialect(Ours):
+    """A twin reading ``dialect`` (``StreamParser(dialect=..., tools=...)``)."""
+
+    def __init__(self, twin: str, dialect: str):
+        super().__init__(f"ours-{twin}", twin)
+        self.dialect = dialect
+        self.label = f"ours-{twin} {dialect}"
+
+    def unavailable(self) -> Optional[str]:
+        reason = super().unavailable()
+        if reason:
+            return reason
+        try:  # the body may not be registered yet (hermes_parse/machine/bodies.py)
+            self.new()
+        except (TypeError, ValueError) as exc:
+            return f"dialect {self.dialect!r}: {exc}"
+        return None
+
+    def new(self):
+        from workloads import WRITE_FILE_TOOLS
+
+        return self.module.StreamParser(dialect=self.dialect, tools=WRITE_FILE_TOOLS)
+
+    def parse(self, text: str) -> Result:
+        from workloads import WRITE_FILE_TOOLS
+
+        return message_result(self.module.parse(text, dialect=self.dialect, tools=WRITE_FILE_TOOLS))
+
+
+def ours_dialect(twin: str, dialect: str) -> OursDialect:
+    return OursDialect(twin, dialect)
+
+
+class VllmDialectParser(Implementation):
+    """vLLM's own tool parser for a dialect (``qwen3_coder``, ``glm45``,
+    ``glm47``), fed vLLM's growing previous/current text with the request's
+    typed ``write_file`` tool (vllm_impl.dialect_request)."""
+
+    quadratic = True
+
+    def __init__(self, parser_name: str):
+        self.parser_name = parser_name
+        self.name = f"vllm-{parser_name}"
+
+    def unavailable(self) -> Optional[str]:
+        import vllm_impl
+
+        reason = vllm_impl.unavailable()
+        if reason:
+            return reason
+        if vllm_impl.dialect_parser_class(self.parser_name) is None:
+            return f"this vLLM has no {self.parser_name!r} tool parser"
+        return None
+
+    def new(self):
+        import vllm_impl
+
+        return vllm_impl.VllmStreamer(vllm_impl.dialect_parser_class(self.parser_name), texts=True,
+                                      chat_request=vllm_impl.dialect_request())
+
+
+# ---------------------------------------------------------------------------
 # Harness helpers shared by the benchmark tests and the gate.
 
 

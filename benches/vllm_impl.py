@@ -70,6 +70,30 @@ def request():
     )
 
 
+@functools.lru_cache(maxsize=None)
+def dialect_parser_class(name: str):
+    """vLLM's tool parser registered as ``name`` (``qwen3_coder``, ``glm45``,
+    ``glm47``), or None when this vLLM has none by that name."""
+    from vllm.tool_parsers import ToolParserManager
+
+    try:
+        return ToolParserManager.get_tool_parser(name)
+    except KeyError:
+        return None
+
+
+@functools.lru_cache(maxsize=None)
+def dialect_request():
+    """A chat request with the dialect workloads' tool (workloads.WRITE_FILE_TOOLS:
+    ``path`` and ``content`` typed as strings, which vLLM's XML parsers read)."""
+    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+
+    from workloads import WRITE_FILE_TOOLS
+
+    return ChatCompletionRequest(model="m", messages=[{"role": "user", "content": "write it"}],
+                                 tools=WRITE_FILE_TOOLS)
+
+
 def _function_fields(function):
     if isinstance(function, dict):
         return function.get("name"), function.get("arguments")
@@ -133,8 +157,8 @@ class VllmStreamer:
     (``get_remaining_unstreamed_args``), as one more arguments delta.
     """
 
-    def __init__(self, cls, texts: bool = True):
-        self.request = request()
+    def __init__(self, cls, texts: bool = True, chat_request=None):
+        self.request = chat_request if chat_request is not None else request()
         self.parser = cls(tokenizer(), self.request.tools)
         self.call = self.parser.extract_tool_calls_streaming
         self.texts = texts

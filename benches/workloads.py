@@ -343,9 +343,63 @@ BUILDERS: Dict[str, Callable[[], Workload]] = {
 WORKLOADS = list(BUILDERS)
 
 
+# ---------------------------------------------------------------------------
+# The same write_file call in each dialect (benches/test_bench_dialects.py,
+# benches/gate.py).  Kept out of BUILDERS: the streaming suite's
+# implementations read the hermes dialect only.
+
+DIALECTS = ("hermes", "qwen3_coder", "glm")
+# The tool the dialect workloads call, typed as a real agent declares it: the
+# XML dialects type each value by this schema (both parameters are strings).
+WRITE_FILE_TOOLS = [{"type": "function", "function": {
+    "name": "write_file",
+    "description": "Write a file.",
+    "parameters": {"type": "object", "required": ["path", "content"], "properties": {
+        "path": {"type": "string"}, "content": {"type": "string"}}},
+}}]
+DIALECT_SIZES = {"1k": 1024, "16k": 16 * 1024, "160k": 160 * 1024, "1m": 1024 * 1024}
+
+
+def render_call(dialect: str, name: str, args: Dict[str, str]) -> str:
+    """One call block with string arguments, as each model family's chat
+    template writes it: Qwen3-Coder / Qwen3.5 (a newline around each value,
+    the template's padding) and GLM-4.7 / GLM-5 (no newlines at all)."""
+    if dialect == "hermes":
+        return _block({"name": name, "arguments": args})
+    if dialect == "qwen3_coder":
+        params = "".join(f"<parameter={key}>\n{value}\n</parameter>\n" for key, value in args.items())
+        return f"<tool_call>\n<function={name}>\n{params}</function>\n</tool_call>"
+    if dialect == "glm":
+        params = "".join(f"<arg_key>{key}</arg_key><arg_value>{value}</arg_value>" for key, value in args.items())
+        return f"<tool_call>{name}{params}</tool_call>"
+    raise ValueError(f"unknown dialect {dialect!r}")
+
+
+def dialect_workload_name(dialect: str, label: str) -> str:
+    return f"{dialect}_write_file_{label}"
+
+
+def dialect_write_file(dialect: str, label: str) -> Workload:
+    """``write_file`` with a string ``content`` of DIALECT_SIZES[label]
+    characters (the streaming suite's source code), in ``dialect``."""
+    content = "I'll write the updated module now.\n\n"
+    args = {"path": "src/inventory/service.py", "content": code_text(DIALECT_SIZES[label])}
+    text = content + render_call(dialect, "write_file", args)
+    return Workload(dialect_workload_name(dialect, label), _check(text),
+                    (content, [("write_file", _dumps(args))]),
+                    f"write_file with a {label} string argument, dialect {dialect}")
+
+
+DIALECT_BUILDERS: Dict[str, Callable[[], Workload]] = {
+    dialect_workload_name(d, label): functools.partial(dialect_write_file, d, label)
+    for d in DIALECTS for label in DIALECT_SIZES
+}
+
+
 @functools.lru_cache(maxsize=None)
 def get_workload(name: str) -> Workload:
-    return BUILDERS[name]()
+    builder = BUILDERS.get(name) or DIALECT_BUILDERS[name]
+    return builder()
 
 
 # ---------------------------------------------------------------------------
