@@ -548,3 +548,190 @@ def test_one_character_at_a_time_equals_whole(backend):
     whole = feed_pieces(backend, [text], **GLM, tools=TYPES)
     assert feed_pieces(backend, list(text), **GLM, tools=TYPES) == whole
     assert calls(whole) == [("get_weather", {"city": "a</arg_value>b", "i": 7})]
+
+
+# -- the peers' own test cases -------------------------------------------------
+# Inputs restated from vLLM's tests/tool_parsers/test_glm4_moe_tool_parser.py (V45),
+# tests/tool_parsers/test_glm47_moe_tool_parser.py (V47), SGLang's
+# test/registered/function_call/test_glm47_moe_detector.py (S47) and
+# test_function_call_parser.py::TestGlm4MoeDetector (S45), and the SGLang-derived
+# rtp_llm test of Glm4MoeDetector (RTP).  Where we differ, docs/dialects.md
+# ("GLM body", "Where we differ from the peers") says why; the case says "differs".
+
+PEER_TOOLS = [
+    tool("get_weather", city={"type": "string"}, date={"type": "string"}),
+    tool("get_current_weather", city={"type": "string"}, state={"type": "string"}, unit={"type": "string"}),
+    tool("create_note", title={"type": "string"}, content={"type": "string"}),
+    tool("calculate", zero={"type": "number"}, negative={"type": "number"}, large={"type": "number"}),
+    tool("store_data", id={"type": "string"}, code={"type": "string"}),
+    tool("process_data", data={"type": "object"}),
+    tool("create_structure", empty_obj={"type": "object"}, empty_arr={"type": "array"}),
+    tool("multi_param", a={"type": "string"}, b={"type": "string"}, c={"type": "string"}),
+    tool("create_todos", priority={"type": "number"}, count={"type": "integer"}, items={"type": "array"}),
+    tool("todo_write", todos={"type": "array"}),
+    tool("execute_command", command={"type": "string"}),
+    tool("get_time"),
+    tool("list_files"),
+    tool("action"),
+]
+W45 = "<tool_call>get_current_weather\n    <arg_key>city</arg_key>\n    <arg_value>{}</arg_value>\n    <arg_key>state</arg_key>\n    <arg_value>{}</arg_value>\n    <arg_key>unit</arg_key>\n    <arg_value>{}</arg_value>\n    </tool_call>"  # fmt: skip
+WEATHER_45 = "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>{}</arg_value>\n<arg_key>date</arg_key>\n<arg_value>{}</arg_value>\n</tool_call>"  # fmt: skip
+WEATHER_47 = "<tool_call>get_weather<arg_key>city</arg_key><arg_value>{}</arg_value><arg_key>date</arg_key><arg_value>{}</arg_value></tool_call>"  # fmt: skip
+ESCAPED_TODOS = '<tool_call>todo_write<arg_key>todos</arg_key><arg_value>[{\\"id\\": \\"1\\", \\"task\\": \\"Check\\", \\"status\\": \\"pending\\"}]</arg_value></tool_call>'  # fmt: skip
+
+
+def weather(city, state, unit):
+    return ("get_current_weather", {"city": city, "state": state, "unit": unit})
+
+
+PEER_CASES = [
+    # (source and test, text, expected calls, expected content, expected problem kinds, tools given)
+    ("V45 single_tool_call", W45.format("Dallas", "TX", "fahrenheit"), [weather("Dallas", "TX", "fahrenheit")], None, []),
+    ("V45 multiple_tool_calls", W45.format("Dallas", "TX", "fahrenheit") + "\n    " + W45.format("Orlando", "FL", "fahrenheit"),
+     [weather("Dallas", "TX", "fahrenheit"), weather("Orlando", "FL", "fahrenheit")], None, []),
+    ("V45 tool_call_with_content_before", "I'll help you check the weather. " + W45.format("Seattle", "WA", "celsius"),
+     [weather("Seattle", "WA", "celsius")], "I'll help you check the weather. ", []),
+    ("V45 tool_call_with_mixed_args", W45.format("New York", "NY", "celsius"), [weather("New York", "NY", "celsius")], None, []),
+    ("V45 tool_call_with_chinese_content", "I will help you get the weather." + WEATHER_45.format("Beijing", "2025-08-01"),
+     [("get_weather", {"city": "Beijing", "date": "2025-08-01"})], "I will help you get the weather.", []),
+    ("V45 test_extract_tool_calls_empty_arguments", "<tool_call>get_current_time\n</tool_call>", [("get_current_time", {})], None, ["unknown_tool"]),
+    # differs: vLLM leaves "meaningwhile..." out of content (text between calls); we keep it.
+    ("V45 test_extract_tool_calls_mixed_content",
+     "I will help you get the weather info.\n\n" + WEATHER_45.format("Beijing", "2025-08-01")
+     + "\n\nmeaningwhile, I will also check the weather in Shanghai.\n\n" + WEATHER_45.format("Shanghai", "2025-08-01"),
+     [("get_weather", {"city": "Beijing", "date": "2025-08-01"}), ("get_weather", {"city": "Shanghai", "date": "2025-08-01"})],
+     "I will help you get the weather info.\n\n\n\nmeaningwhile, I will also check the weather in Shanghai.\n\n", []),
+    # vLLM only asks for no crash; we keep the complete pair and report the rest.
+    ("V45 test_extract_tool_calls_malformed_xml",
+     "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Seattle</arg_value>\n<arg_key>incomplete_arg\n<arg_value>value</arg_value>\n</tool_call>",
+     [("get_weather", {"city": "Seattle"})], None, ["invalid_arguments"]),
+    ("V45 test_extract_tool_calls_special_characters",
+     "<tool_call>send_message\n<arg_key>recipient</arg_key>\n<arg_value>Amy</arg_value>\n<arg_key>message</arg_key>\n<arg_value>It is a nice day</arg_value>\n<arg_key>priority</arg_key>\n<arg_value>high</arg_value>\n</tool_call>",
+     [("send_message", {"recipient": "Amy", "message": "It is a nice day", "priority": "high"})], None, ["unknown_tool"]),
+    # differs: vLLM makes an unclosed call content; we keep it, truncated (parse(truncated="content") gives vLLM's).
+    ("V45 test_extract_tool_calls_incomplete_tool_call",
+     "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Beijing</arg_value>\n<arg_key>date</arg_key>\n<arg_value>2025-08-01</arg_value>",
+     [("get_weather", None)], None, ["truncated"]),
+    ("V45 test_extract_tool_calls_numeric_deserialization (no schema for calculate's a, b, enabled)",
+     "<tool_call>calculate\n<arg_key>operation</arg_key>\n<arg_value>add</arg_value>\n<arg_key>a</arg_key>\n<arg_value>42</arg_value>\n<arg_key>b</arg_key>\n<arg_value>3.14</arg_value>\n<arg_key>enabled</arg_key>\n<arg_value>true</arg_value>\n</tool_call>",
+     [("calculate", {"operation": "add", "a": 42, "b": 3.14, "enabled": True})], None, []),
+    ("V45 test_zero_argument_tool_call", "<tool_call>get_time\n</tool_call>", [("get_time", {})], None, []),
+    ("V45 test_malformed_tool_call_no_regex_match", "<tool_call>   ", [], "<tool_call>   ", ["not_a_call"]),
+    ("V45 test_streaming_empty_tool_call", "<tool_call></tool_call>", [], "<tool_call></tool_call>", ["not_a_call"]),
+    ("V45 test_unicode_characters_preserved",
+     "<tool_call>send_message\n<arg_key>greeting</arg_key>\n<arg_value>你好世界</arg_value>\n<arg_key>emoji</arg_key>\n<arg_value>🎉</arg_value>\n</tool_call>",
+     [("send_message", {"greeting": "你好世界", "emoji": "🎉"})], None, ["unknown_tool"]),
+    ("V45 test_streaming_json_escape_in_string",
+     '<tool_call>send_message\n<arg_key>message</arg_key><arg_value>Hello "world"\nNew line</arg_value></tool_call>',
+     [("send_message", {"message": 'Hello "world"\nNew line'})], None, ["unknown_tool"]),
+    ("V45 test_stream_interval_content_between_tool_calls",
+     "Checking Beijing.\n<tool_call>get_weather\n<arg_key>city</arg_key><arg_value>Beijing</arg_value></tool_call>"
+     "\nAlso Shanghai.\n<tool_call>get_weather\n<arg_key>city</arg_key><arg_value>Shanghai</arg_value></tool_call>",
+     [("get_weather", {"city": "Beijing"}), ("get_weather", {"city": "Shanghai"})], "Checking Beijing.\n\nAlso Shanghai.\n", []),
+    ("V47 test_zero_arg_inline", "<tool_call>get_current_date</tool_call>", [("get_current_date", {})], None, ["unknown_tool"]),
+    ("V47 test_zero_arg_newline", "<tool_call>get_current_date\n</tool_call>", [("get_current_date", {})], None, ["unknown_tool"]),
+    ("V47 test_args_same_line", "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Beijing</arg_value></tool_call>",
+     [("get_weather", {"city": "Beijing"})], None, []),
+    ("V47 test_args_with_newlines", "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Beijing</arg_value>\n</tool_call>",
+     [("get_weather", {"city": "Beijing"})], None, []),
+    ("V47 test_content_before", "Checking.<tool_call>get_time</tool_call>", [("get_time", {})], "Checking.", []),
+    ("V47 test_whitespace_content_none", "  \n  <tool_call>get_time</tool_call>", [("get_time", {})], None, []),
+    ("S47 test_multiple_tool_calls", WEATHER_47.format("Beijing", "2024-06-27") + WEATHER_47.format("Shanghai", "2024-06-28"),
+     [("get_weather", {"city": "Beijing", "date": "2024-06-27"}), ("get_weather", {"city": "Shanghai", "date": "2024-06-28"})], None, []),
+    ("S45 test_single_tool_call", WEATHER_45.format("Beijing", "2024-06-27"),
+     [("get_weather", {"city": "Beijing", "date": "2024-06-27"})], None, []),
+    # differs: SGLang drops a call to an undeclared tool; we keep it (unknown_tool="content" makes it content).
+    ("S47 test_invalid_tool_call", "<tool_call>invalid_func<arg_key>city</arg_key><arg_value>Beijing</arg_value></tool_call>",
+     [("invalid_func", {"city": "Beijing"})], None, ["unknown_tool"]),
+    ("S47 test_no_arg_function_non_streaming", "<tool_call>list_files</tool_call>", [("list_files", {})], None, []),
+    ("S47 test_boundary_empty_param_value",
+     "<tool_call>create_note<arg_key>title</arg_key><arg_value>Test</arg_value><arg_key>content</arg_key><arg_value></arg_value></tool_call>",
+     [("create_note", {"title": "Test", "content": ""})], None, []),
+    ("S47 test_boundary_param_value_with_special_chars",
+     "<tool_call>execute_command<arg_key>command</arg_key><arg_value>echo 'Hello World' & more</arg_value></tool_call>",
+     [("execute_command", {"command": "echo 'Hello World' & more"})], None, []),
+    ("S47 test_boundary_json_deeply_nested",
+     '<tool_call>process_data<arg_key>data</arg_key><arg_value>{"level1": {"level2": {"level3": {"level4": {"value": "deep"}}}}}</arg_value></tool_call>',
+     [("process_data", {"data": {"level1": {"level2": {"level3": {"level4": {"value": "deep"}}}}}})], None, []),
+    ("S47 test_boundary_json_empty_structures",
+     "<tool_call>create_structure<arg_key>empty_obj</arg_key><arg_value>{}</arg_value><arg_key>empty_arr</arg_key><arg_value>[]</arg_value></tool_call>",
+     [("create_structure", {"empty_obj": {}, "empty_arr": []})], None, []),
+    ("S47 test_boundary_multi_tags_one_chunk",
+     "<tool_call>multi_param<arg_key>a</arg_key><arg_value>1</arg_value><arg_key>b</arg_key><arg_value>2</arg_value><arg_key>c</arg_key><arg_value>3</arg_value></tool_call>",
+     [("multi_param", {"a": "1", "b": "2", "c": "3"})], None, []),
+    ("S47 test_boundary_normal_text_mixed_with_tool", "First I'll do this.<tool_call>action</tool_call>Then I'll do that.",
+     [("action", {})], "First I'll do this.Then I'll do that.", []),
+    ("S47 test_boundary_number_edge_values",
+     "<tool_call>calculate<arg_key>zero</arg_key><arg_value>0</arg_value><arg_key>negative</arg_key><arg_value>-42.5</arg_value><arg_key>large</arg_key><arg_value>1e10</arg_value></tool_call>",
+     [("calculate", {"zero": 0, "negative": -42.5, "large": 1e10})], None, []),
+    ("S47 test_boundary_type_string_with_numeric_content",
+     "<tool_call>store_data<arg_key>id</arg_key><arg_value>12345</arg_value><arg_key>code</arg_key><arg_value>67.89</arg_value></tool_call>",
+     [("store_data", {"id": "12345", "code": "67.89"})], None, []),
+    ("S47 test_mtp_number_and_complex_json",
+     '<tool_call>create_todos<arg_key>priority</arg_key><arg_value>5.5</arg_value><arg_key>count</arg_key><arg_value>10</arg_value>'
+     '<arg_key>items</arg_key><arg_value>[{"description": "TestTodo 1"}, {"description": "TestTodo 2"}]</arg_value></tool_call>',
+     [("create_todos", {"priority": 5.5, "count": 10, "items": [{"description": "TestTodo 1"}, {"description": "TestTodo 2"}]})], None, []),
+    ("S47 test_error_incomplete_buffer_at_end", "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Beijing",
+     [("get_weather", None)], None, ["truncated"]),
+    # differs: SGLang unescapes JSON written escaped (GLM-4.6 does it); we read the value as
+    # written, which is no JSON: kept as a string, reported (invalid_value).
+    ("S47 test_array_argument_with_escaped_json", ESCAPED_TODOS,
+     [("todo_write", {"todos": '[{\\"id\\": \\"1\\", \\"task\\": \\"Check\\", \\"status\\": \\"pending\\"}]'})], None, ["invalid_value"]),
+    ("RTP test_with_args_literal_newline_separator",
+     "<tool_call>get_weather\\n<arg_key>city</arg_key>\\n<arg_value>杭州</arg_value>\\n</tool_call>",
+     [("get_weather", {"city": "杭州"})], None, []),
+    ("RTP test_no_args_literal_newline_separator", "<tool_call>get_time\\n</tool_call>", [("get_time", {})], None, []),
+    ("RTP test_streaming_preserves_whitespace_around_multiple_tool_calls",
+     "  前文\n<tool_call>get_time</tool_call>\n  中间正文  \n<tool_call>get_weather<arg_key>city</arg_key><arg_value>杭州</arg_value></tool_call>\n尾文  ",
+     [("get_time", {}), ("get_weather", {"city": "杭州"})], "  前文\n\n  中间正文  \n\n尾文  ", []),
+    ("RTP test_streaming_isolated_end_tag_before_tool_call_is_normal_text",
+     "literal</tool_call>text<tool_call>get_time</tool_call>", [("get_time", {})], "literal</tool_call>text", []),
+    # differs: a block that is not a call stays content here, with a problem (RTP drops it).
+    ("RTP test_streaming_invalid_closed_blocks_do_not_consume_tool_indices",
+     "<tool_call>get_time</tool_call><tool_call></tool_call><tool_call>get_weather<arg_key>city</arg_key><arg_value>杭州</arg_value></tool_call>",
+     [("get_time", {}), ("get_weather", {"city": "杭州"})], "<tool_call></tool_call>", ["not_a_call"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("source, text, expected_calls, content, problem_kinds", PEER_CASES, ids=[c[0] for c in PEER_CASES])
+def test_peer_case(backend, source, text, expected_calls, content, problem_kinds):
+    message = glm(text, backend, every_cut=len(text) < 200, tools=PEER_TOOLS)
+    got = [(call.name, None if "truncated" in problem_kinds else json.loads(call.arguments)) for call in message.tool_calls]
+    assert got == expected_calls
+    assert message.content == content
+    assert kinds(message) == problem_kinds
+
+
+def test_peer_streamed_chunks(backend):
+    """The deltas of the peers' streaming tests (their chunks), accumulated, give the one-shot result."""
+    cases = [
+        # SGLang S47 test_mtp_func_and_string_split: a name and values split mid-word.
+        ["I'll create a task.", "<tool_call>create_ta", "sk<arg_key>title</arg_key><arg_value>Go to Bei",
+         "jing</arg_value>", "<arg_key>location</arg_key><arg_value>San Fran", "cisco</arg_value></tool_call>"],
+        # SGLang S47 test_boundary_param_value_extreme_split.
+        ["<tool_call>search<arg_key>query</arg_key><arg_value>N", "e", "w ", "Y", "o", "rk</arg_value></tool_call>"],
+        # SGLang S47 test_streaming_multiple_tool_calls: "</tool_call><tool_call>" in one chunk.
+        ["<tool_call>get_weather", "<arg_key>city</arg_key><arg_value>Beijing</arg_value>",
+         "<arg_key>date</arg_key><arg_value>2024-06-27</arg_value>", "</tool_call><tool_call>get_weather",
+         "<arg_key>city</arg_key><arg_value>Shanghai</arg_value>", "<arg_key>date</arg_key><arg_value>2024-06-28</arg_value>",
+         "</tool_call>"],
+        # vLLM V45 test_streaming_multi_token_chunks.
+        ["<tool_call>get_weather\n<arg_key>city</arg_key><arg_value>Bei", "jing</arg_value>", "</tool_call>"],
+        # vLLM V47 (test_glm47_final_delta_bug.py) stages 1 to 7, as deltas.
+        ["<tool_call>get_weather\n", "<arg_key>city</arg_key>", "<arg_value>Beijing</arg_value>", "<arg_key>date</arg_key>",
+         "<arg_value>2025-08", "-01</arg_value>", "</tool_call>"],
+    ]  # fmt: skip
+    tools = [tool("create_task", title={"type": "string"}, location={"type": "string"}), *PEER_TOOLS]
+    for chunks in cases:
+        text = "".join(chunks)
+        deltas, problems, _ = run_stream(backend, chunks, **GLM, tools=tools, call_id=sequential_ids())
+        check_deltas(deltas)
+        got = Message.from_deltas(deltas, problems)
+        assert got == backend.parse(text, **GLM, tools=tools, call_id=sequential_ids())
+        for call in got.tool_calls:
+            json.loads(call.arguments)
+    # Each argument fragment after the first is a piece, never the whole object again (vLLM's final-delta bug).
+    deltas, _, _ = run_stream(backend, cases[-1], **GLM, tools=tools)
+    fragments = [d["tool_calls"][0]["function"]["arguments"] for d in deltas if "tool_calls" in d][1:]
+    assert "".join(fragments) == '{"city": "Beijing", "date": "2025-08-01"}'
+    assert all(not fragment.startswith("{") for fragment in fragments[1:])
