@@ -39,6 +39,7 @@ from .translate import (
     Settings,
     StreamTranslator,
     Upstream,
+    check_request,
     error_body,
     prepare,
     translate_completion,
@@ -54,6 +55,8 @@ _HOP = frozenset(
     " transfer-encoding upgrade host content-length accept-encoding content-encoding".split()
 )
 _READ = 64 * 1024
+# The access-log entry of a request, filled as it goes.
+LOG_ENTRY: Any = web.RequestKey("log", dict) if hasattr(web, "RequestKey") else "log"
 
 
 @dataclass
@@ -269,14 +272,14 @@ class Proxy:
 
     async def passthrough(self, request: web.Request) -> web.StreamResponse:
         """Any other path: to the upstream and back, streamed, unchanged."""
-        request["log"]["mode"] = "passthrough"
+        request[LOG_ENTRY]["mode"] = "passthrough"
         data = request.content if request.body_exists else None
         return await self._forward(request, request.path_qs, data, self._upstream_headers(request))
 
     async def _forward(self, request: web.Request, path: str, data: Any, headers: Dict[str, str]) -> web.StreamResponse:
         deadline = _Deadline(self.config)
         resp = await self._open(request.method, self.config.root + path, data, headers, deadline)
-        request["log"]["upstream_status"] = resp.status
+        request[LOG_ENTRY]["upstream_status"] = resp.status
         sse = resp.content_type == "text/event-stream"
         out = web.StreamResponse(status=resp.status, reason=resp.reason)
         for key, value in resp.headers.items():
@@ -316,7 +319,7 @@ class Proxy:
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         """``POST /v1/chat/completions``."""
-        entry = request["log"]
+        entry = request[LOG_ENTRY]
         started = time.monotonic()
         raw = await self._read_body(request)
         try:
@@ -327,6 +330,7 @@ class Proxy:
             raise ApiError(400, f"the request body is not JSON: {exc}") from None
         if self.config.log_bodies:
             entry["request_body"] = body
+        check_request(body)
         try:
             upstream = await self.probe()
         except aiohttp.ClientError as exc:
@@ -394,7 +398,9 @@ class Proxy:
                 break
             except aiohttp.ClientError as exc:
                 metrics.upstream_errors.labels("broken_stream").inc()
-                await out.write(translator.fail(f"the upstream broke off: {exc}"))
+                # What arrived with the break is still complete deltas: send them first.
+                data = translator.feed(_left_over(resp))
+                await out.write(data + translator.fail(f"the upstream broke off: {exc}"))
                 break
             if not chunk:
                 data = translator.close()
@@ -414,7 +420,7 @@ class Proxy:
                 await out.write(data)
             if not chunk:
                 break
-        self._count(request["log"], translator.outcome)
+        self._count(request[LOG_ENTRY], translator.outcome)
         await out.write_eof()
         return out
 
@@ -426,6 +432,19 @@ class Proxy:
             for problem in outcome.problems:
                 kinds[problem["kind"]] = kinds.get(problem["kind"], 0) + 1
             entry["problems"] = kinds
+
+
+def _left_over(resp: aiohttp.ClientResponse) -> bytes:
+    """The bytes that arrived just before the connection broke.
+
+    aiohttp's reader raises the error before it hands out what it holds; its
+    private ``_read_nowait`` does not (guarded: another version may lack it).
+    """
+    read = getattr(resp.content, "_read_nowait", None)
+    try:
+        return read(-1) if read is not None else b""
+    except Exception:
+        return b""
 
 
 def _log(entry: Dict[str, Any]) -> None:
@@ -441,7 +460,7 @@ def make_app(config: Config) -> web.Application:
         """Errors as OpenAI bodies, the API key, the access log."""
         started = time.monotonic()
         entry: Dict[str, Any] = {"method": request.method, "path": request.path}
-        request["log"] = entry
+        request[LOG_ENTRY] = entry
         status = 500
         try:
             if config.api_key and request.path not in ("/health",) and request.method != "OPTIONS":
@@ -475,7 +494,6 @@ def make_app(config: Config) -> web.Application:
                 _log(entry)
 
     app = web.Application(middlewares=[guard], client_max_size=config.max_body + 1)
-    app["proxy"] = proxy
     app.on_startup.append(proxy.start)
     app.on_cleanup.append(proxy.stop)
     if config.cors_origins:

@@ -55,6 +55,7 @@ __all__ = [
     "Settings",
     "StreamTranslator",
     "Upstream",
+    "check_request",
     "error_body",
     "prepare",
     "translate_completion",
@@ -138,7 +139,8 @@ def _bad(message: str, param: Optional[str] = None) -> ApiError:
     return ApiError(400, message, param)
 
 
-def _check_shapes(body: Any) -> None:
+def check_request(body: Any) -> None:
+    """Raise ``ApiError`` 400 for a chat request of the wrong shape (before the upstream is asked)."""
     if not isinstance(body, dict):
         raise _bad("the request body must be a JSON object")
     messages = body.get("messages")
@@ -186,7 +188,7 @@ def prepare(body: Any, settings: Settings, upstream: Upstream) -> Prepared:
     ``tool_choice`` that cannot be forced (the request has its own structured
     outputs).
     """
-    _check_shapes(body)
+    check_request(body)
     mode = upstream.mode(settings)
     tools = body.get("tools")
     has_history = any(m.get("role") == "tool" or m.get("tool_calls") for m in body["messages"])
