@@ -191,21 +191,39 @@ XML = (
 )
 
 
-def test_xml_form_goes_to_qwen(xi):
-    """Qwen3-Coder / Qwen3.5 XML calls are handed to the original qwen parser."""
-    expected = whole(xi, qwen(xi), XML)
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {
+                "type": "object",
+                "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+            },
+        },
+    }
+]
+
+
+def test_xml_form_parsed_by_us(xi):
+    """Qwen3-Coder / Qwen3.5 XML calls are parsed by our qwen3_coder body (dialect "auto"),
+    typed by the request's tools that Xinference hands the parser: the same message as
+    Xinference's own qwen parser gives, streamed in any chunks."""
+    expected = xs.client_whole(xs.model(xi[1], qwen(xi)), XML, tools=TOOLS)
     assert expected["tool_calls"] == [call("get_weather", city="Beijing", days=3)]
-    assert whole(xi, ours(xi), XML) == expected
+    assert xs.client_whole(xs.model(xi[1], ours(xi)), XML, tools=TOOLS) == expected
     for size in SIZES:
-        got = streamed(xi, ours(xi), XML, size)
+        chunks = xs.completion_chunks(xs.pieces(XML, size))
+        got = xs.client_stream(xs.model(xi[1], ours(xi)), chunks, tools=TOOLS)
         assert got["tool_calls"] == expected["tool_calls"], size
         # ours does not leak pieces of a split <tool_call> before the call
         assert got["content"] == "Let me look.\n", size
 
 
-def test_without_fallback_xml_is_content():
-    parser = hx.HermesToolParser()
-    assert parser.extract_tool_calls(XML) == [(XML, None, None)]
+def test_xml_without_tools_values_are_strings(xi):
+    """Without the request's tools there is no schema: a Qwen3-Coder value is its text."""
+    got = xs.client_whole(xs.model(xi[1], ours(xi)), XML)
+    assert got["tool_calls"] == [call("get_weather", city="Beijing", days="3")]
 
 
 def test_registration(xi):
@@ -217,9 +235,11 @@ def test_registration(xi):
         hx.register(tool_parsers, replace_qwen=True)
         replaced = tool_parsers.TOOL_PARSERS["qwen"]
         assert issubclass(replaced, hx.HermesToolParser)
-        assert replaced.fallback_class is original
-        hx.register(tool_parsers, replace_qwen=True)  # idempotent: the fallback stays the original
-        assert tool_parsers.TOOL_PARSERS["qwen"].fallback_class is original
+        hx.register(tool_parsers, replace_qwen=True)  # idempotent
+        assert issubclass(tool_parsers.TOOL_PARSERS["qwen"], hx.HermesToolParser)
+        assert xs.client_whole(xs.model(xi[1], replaced()), XML, tools=TOOLS)["tool_calls"] == [
+            call("get_weather", city="Beijing", days=3)
+        ]
     finally:
         tool_parsers.TOOL_PARSERS["qwen"] = original
 

@@ -20,9 +20,11 @@ keyed on the identity of the ``previous_texts`` list and is freed when the
 request ends (see :meth:`HermesToolParser.extract_tool_calls_streaming`), and
 the table is bounded anyway (``max_requests``, least recently used first).
 
-Output in the XML form of Qwen3-Coder / Qwen3.5 (``<tool_call><function=f>
-<parameter=k>``) is not Hermes JSON: when the first ``<tool_call>`` of an output
-is followed by ``<``, that output is handed to Xinference's own ``qwen`` parser.
+Every block is read in the dialect its first character shows (``dialect="auto"``):
+Hermes JSON, the XML form of Qwen3-Coder / Qwen3.5 / Qwen3.6 (``<tool_call>
+<function=f><parameter=k>``, also without ``<tool_call>``) or GLM's; the XML
+values are typed by the request's tools, which Xinference (4.1.0) keeps in its
+``request_tools_var`` context variable for the parser to read.
 
 Activation (opt-in), in every Xinference process: see ``docs/xinference.md``::
 
@@ -40,7 +42,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 import threading
 from collections import OrderedDict
@@ -71,10 +72,8 @@ PTH_NAME = "hermes_parse_xinference.pth"
 HOOK_NAME = "_hermes_parse_xinference"  # the module _hook.py is copied as, beside PTH_NAME
 DEFAULT_MAX_REQUESTS = 1024
 
-_TAG = "<tool_call>"
-# Where a request's first <tool_call> shows its format: "{" (or a ``` fence)
-# is Hermes JSON, "<" the XML form (<function=...>).
-_FIRST_AFTER_TAG = re.compile(r"<tool_call>\s*(\S)")
+# Where Xinference keeps the request's tools while it calls a tool parser.
+_TOOLS_MODULE = TOOL_PARSERS_MODULE + ".abstract_tool_parser"
 
 Event = Tuple[Any, ...]
 
@@ -93,15 +92,13 @@ def _arguments_object(arguments: str) -> Optional[dict]:
 class _Request:
     """The state of one streamed request."""
 
-    __slots__ = ("texts", "parser", "seen", "fed", "fold", "mode")
+    __slots__ = ("texts", "parser", "seen", "fold")
 
     def __init__(self, texts: list, parser: StreamParser) -> None:
         self.texts = texts  # the request's previous_texts list (held: its id is our key)
         self.parser = parser
-        self.seen = 0  # characters of the output seen
-        self.fed = 0  # characters of the output given to the parser (some may be kept back)
+        self.seen = 0  # characters of the output given to the parser
         self.fold: Optional[CallFold] = CallFold()  # the calls (tool-call deltas only)
-        self.mode: Optional[str] = None  # None: undecided; "hermes"; "fallback"
 
 
 class HermesToolParser:
@@ -110,11 +107,8 @@ class HermesToolParser:
     One instance serves all requests of a model, concurrently.
     """
 
-    #: hermes_parse.parse / StreamParser options.
-    parser_options: Dict[str, Any] = {}
-    #: Xinference's own parser class for output that is not Hermes JSON (the
-    #: XML form); set by :func:`register` to the original ``qwen`` parser.
-    fallback_class: Optional[type] = None
+    #: hermes_parse.parse / StreamParser options (the request's tools are added).
+    parser_options: Dict[str, Any] = {"dialect": "auto"}
 
     def __init__(self, max_requests: Optional[int] = None) -> None:
         if max_requests is None:
@@ -122,18 +116,10 @@ class HermesToolParser:
         self.max_requests = max(1, max_requests)
         self._requests: "OrderedDict[int, _Request]" = OrderedDict()
         self._lock = threading.Lock()
-        self._fallback = None
-        if self.fallback_class is not None:
-            try:
-                self._fallback = self.fallback_class()
-            except Exception:  # pragma: no cover - a parser we do not know
-                logger.exception("hermes-parse: could not build the fallback tool parser")
 
     # -- whole output ---------------------------------------------------------
     def extract_tool_calls(self, model_output: str) -> List[Event]:
-        if self._fallback is not None and self._is_xml(model_output):
-            return self._fallback.extract_tool_calls(model_output)
-        message = hermes_parse.parse(model_output, **self.parser_options)
+        message = hermes_parse.parse(model_output, tools=_request_tools(), **self.parser_options)
         if message.problems:
             logger.debug("hermes-parse problems: %s", message.problems)
         events: List[Event] = []
@@ -149,11 +135,6 @@ class HermesToolParser:
             # Xinference then takes the whole text as content.
             return [(model_output, None, None)]
         return events
-
-    @staticmethod
-    def _is_xml(text: str) -> bool:
-        match = _FIRST_AFTER_TAG.search(text)
-        return match is not None and match.group(1) == "<"
 
     @staticmethod
     def _dropped(name: str, arguments: str) -> None:
@@ -219,7 +200,8 @@ class HermesToolParser:
                 return request
             # A new request (or one whose texts we lost track of).
             self._sweep()
-            request = _Request(previous_texts, StreamParser(**self.parser_options))
+            parser = StreamParser(tools=_request_tools(), **self.parser_options)
+            request = _Request(previous_texts, parser)
             self._requests[key] = request
             while len(self._requests) > self.max_requests:
                 _, old = self._requests.popitem(last=False)
@@ -245,44 +227,8 @@ class HermesToolParser:
             return len(self._requests)
 
     def _step(self, request: _Request, previous_texts, current_text: str, delta_text: str) -> List[Event]:
-        if request.mode == "fallback":
-            return self._fallback_step(previous_texts, current_text, delta_text)
-        start = request.fed
-        if request.mode is None:
-            tag = current_text.find(_TAG, max(0, start - len(_TAG)))
-            if tag == -1:
-                # No tag yet: keep back what could be the start of one.
-                end = len(current_text)
-                keep = _prefix_at_end(current_text)
-                events = self._feed(request, current_text[start : end - keep])
-                request.fed = max(start, end - keep)
-                return events
-            match = _FIRST_AFTER_TAG.match(current_text, tag)
-            if match is None:
-                # The format is not shown yet: give what precedes the tag.
-                events = self._feed(request, current_text[start:tag]) if tag > start else []
-                request.fed = max(start, tag)
-                return events
-            if match.group(1) == "<" and self._fallback is not None:
-                events = self._feed(request, current_text[start:tag]) if tag > start else []
-                events += self._close(request)
-                request.mode = "fallback"
-                request.fed = len(current_text)
-                return events + self._fallback_step(
-                    [current_text[:tag]], current_text, current_text[tag:]
-                )
-            request.mode = "hermes"
-        events = self._feed(request, current_text[start:])
-        request.fed = len(current_text)
-        return events
-
-    def _fallback_step(self, previous_texts, current_text: str, delta_text: str) -> List[Event]:
-        if previous_texts is None:  # replaying
-            return []
-        result = self._fallback.extract_tool_calls_streaming(previous_texts, current_text, delta_text)
-        if result is None:
-            return []
-        return list(result) if isinstance(result, list) else [result]
+        """The events of the output's new text (``current_text`` past what was seen)."""
+        return self._feed(request, current_text[request.seen :])
 
     def _feed(self, request: _Request, text: str) -> List[Event]:
         if not text:
@@ -302,11 +248,7 @@ class HermesToolParser:
         return events
 
     def _finish(self, request: _Request, text: str) -> List[Event]:
-        if request.mode == "fallback":
-            return []
-        # Undecided: what was kept back (a piece of "<tool_call>") goes in now.
-        events = self._feed(request, text[request.fed :]) if request.mode is None else []
-        return events + self._close(request)
+        return self._close(request)
 
     def _events(self, request: _Request, deltas: list) -> List[Event]:
         """Content as it comes, and each call once, whole, when its block has
@@ -352,15 +294,21 @@ class HermesToolParser:
 class HermesPythonToolParser(HermesToolParser):
     """The same, reading Python dict literals too (``python_literals=True``)."""
 
-    parser_options = {"python_literals": True}
+    parser_options = {"dialect": "auto", "python_literals": True}
 
 
-def _prefix_at_end(text: str) -> int:
-    """Length of the longest proper prefix of ``<tool_call>`` that ends ``text``."""
-    for length in range(min(len(_TAG) - 1, len(text)), 0, -1):
-        if text.endswith(_TAG[:length]):
-            return length
-    return 0
+def _request_tools() -> Optional[list]:
+    """The tools of the request being parsed: Xinference (4.1.0) sets its
+    ``request_tools_var`` context variable around each call of a tool parser;
+    ``None`` where it does not (the XML values are then strings)."""
+    module = sys.modules.get(_TOOLS_MODULE)
+    variable = getattr(module, "request_tools_var", None)
+    if variable is None:
+        return None
+    try:
+        return variable.get()
+    except LookupError:  # pragma: no cover - a context variable without default
+        return None
 
 
 # -- the one place that reads Xinference's frame --------------------------------
@@ -397,20 +345,17 @@ def _caller_finish_reason() -> Optional[str]:
 # -- registration -------------------------------------------------------------
 def register(module=None, replace_qwen: bool = False) -> None:
     """Register ``hermes`` and ``hermes_python`` in Xinference's ``TOOL_PARSERS``;
-    with ``replace_qwen``, ``qwen`` too (the original ``qwen`` parser stays the
-    fallback for the XML form).  Idempotent."""
+    with ``replace_qwen``, ``qwen`` too (our parser reads the Qwen3-Coder /
+    Qwen3.5 XML form itself).  Idempotent."""
     if module is None:
         import importlib
 
         module = importlib.import_module(TOOL_PARSERS_MODULE)
     parsers = module.TOOL_PARSERS
-    original = parsers.get("qwen")
-    while original is not None and issubclass(original, HermesToolParser):
-        original = original.fallback_class
-    attrs = {"fallback_class": original, "__module__": __name__}
+    attrs = {"__module__": __name__}
     parsers[NAME] = type("XinferenceHermesToolParser", (HermesToolParser,), attrs)
     parsers[PYTHON_NAME] = type("XinferenceHermesPythonToolParser", (HermesPythonToolParser,), attrs)
-    if replace_qwen and original is not None:
+    if replace_qwen:
         parsers["qwen"] = type("XinferenceQwenHermesToolParser", (HermesToolParser,), attrs)
     logger.info(
         "hermes-parse %s (%s) registered Xinference tool parsers %s",
