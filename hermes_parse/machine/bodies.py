@@ -8,8 +8,10 @@ holds that twin's bodies.
 
 from .glm import GlmBody
 from .hermes import HermesBody
+from .qwen3_coder import Qwen3CoderBody
 
 BODIES = {
     "hermes": HermesBody,
     "glm": GlmBody,
+    "qwen3_coder": Qwen3CoderBody,
 }
