@@ -314,6 +314,9 @@ class Proxy:
                 await out.write(tail)
             await out.write_eof()
             return out
+        except ConnectionResetError:  # the client went away: the finally cuts the upstream request
+            request[LOG_ENTRY]["client_gone"] = True
+            return out
         finally:
             resp.close()  # a no-op when it was read to the end; else the upstream request is cut
 
@@ -385,6 +388,15 @@ class Proxy:
         out = web.StreamResponse(status=200)
         out.headers["Content-Type"] = "text/event-stream"
         out.headers["Cache-Control"] = "no-cache"
+        try:
+            await self._pump(request, out, resp, plan, deadline, started)
+        except ConnectionResetError:  # the client went away: chat() cuts the upstream request
+            request[LOG_ENTRY]["client_gone"] = True
+        return out
+
+    async def _pump(self, request: web.Request, out: web.StreamResponse, resp: aiohttp.ClientResponse, plan,
+                    deadline: _Deadline, started: float) -> None:
+        """Upstream SSE through the translator to the client, until [DONE] or a fault."""
         await out.prepare(request)
         translator = StreamTranslator(plan, self.config.settings)
         metrics = self.metrics
@@ -422,7 +434,6 @@ class Proxy:
                 break
         self._count(request[LOG_ENTRY], translator.outcome)
         await out.write_eof()
-        return out
 
     def _count(self, entry: Dict[str, Any], outcome) -> None:
         self.metrics.count_outcome(outcome)
