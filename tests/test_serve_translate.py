@@ -201,7 +201,7 @@ def test_tool_choice_none_offers_no_tools():
     prepared = prepare(request(tool_choice="none", parallel_tool_calls=True), settings(), VLLM)
     assert prepared.plan is None
     assert "tools" not in prepared.body and "tool_choice" not in prepared.body
-    assert "parallel_tool_calls" not in prepared.body
+    assert "parallel_tool_calls" not in prepared.body and "skip_special_tokens" not in prepared.body
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import aiohttp
 from aiohttp import web
 
+from .jsonio import dumps, loads
 from .metrics import CONTENT_TYPE_LATEST, Metrics
 from .translate import (
     PROBLEMS_HEADER,
@@ -84,8 +85,7 @@ class Config:
         return url[: -len("/v1")] if url.endswith("/v1") else url
 
 
-def _dumps(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+_dumps = dumps
 
 
 def _error(status: int, message: str, kind: str = "invalid_request_error", param: Optional[str] = None) -> web.Response:
@@ -156,7 +156,7 @@ class Proxy:
             try:
                 async with self.session.get(self.config.root + "/version", timeout=timeout, headers=headers) as resp:
                     if resp.status == 200:
-                        data = json.loads(await resp.read())
+                        data = loads(await resp.read())
                         if isinstance(data, dict) and isinstance(data.get("version"), str):
                             version = data["version"]
             except (ValueError, asyncio.TimeoutError):
@@ -164,7 +164,7 @@ class Proxy:
             try:
                 async with self.session.get(self.config.root + "/v1/models", timeout=timeout, headers=headers) as resp:
                     if resp.status == 200:
-                        data = json.loads(await resp.read())
+                        data = loads(await resp.read())
                         models = data.get("data") if isinstance(data, dict) else None
                         vllm = any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models or ())
             except (ValueError, asyncio.TimeoutError):
@@ -196,7 +196,7 @@ class Proxy:
         limit = self.config.max_body
         if request.content_length is not None and request.content_length > limit:
             raise ApiError(413, f"the request body is larger than {limit} bytes", kind="request_too_large")
-        parts = []
+        parts: List[bytes] = []
         size = 0
         while True:
             chunk = await request.content.read(_READ)
@@ -223,7 +223,7 @@ class Proxy:
             raise ApiError(502, f"the upstream is unreachable: {exc}", kind="upstream_error") from None
 
     async def _read_all(self, resp: aiohttp.ClientResponse, deadline: _Deadline) -> bytes:
-        parts = []
+        parts: List[bytes] = []
         while True:
             chunk = await asyncio.wait_for(resp.content.readany(), deadline.idle())
             if not chunk:
@@ -238,7 +238,7 @@ class Proxy:
         except (asyncio.TimeoutError, aiohttp.ClientError):
             raw = b""
         try:
-            body = json.loads(raw)
+            body = loads(raw)
             if isinstance(body, dict) and ("error" in body or body.get("object") == "error"):
                 return web.Response(status=resp.status, body=raw, content_type="application/json")
         except ValueError:
@@ -298,8 +298,8 @@ class Proxy:
                         message = "the upstream stalled" if kind == "timeout" else f"the upstream broke off: {exc}"
                         await out.write(b"data: " + _dumps(error_body(message, "upstream_error", 502)) + b"\n\ndata: [DONE]\n\n")
                         await out.write_eof()
-                    else:
-                        request.transport and request.transport.close()
+                    elif request.transport is not None:
+                        request.transport.close()  # not SSE: the client sees the body cut, as it was
                     return out
                 if not chunk:
                     break
@@ -326,7 +326,7 @@ class Proxy:
         started = time.monotonic()
         raw = await self._read_body(request)
         try:
-            body = json.loads(raw.decode("utf-8"))
+            body = loads(raw.decode("utf-8"))
         except UnicodeDecodeError:
             raise ApiError(400, "the request body is not UTF-8") from None
         except ValueError as exc:
@@ -367,7 +367,7 @@ class Proxy:
                 self.metrics.upstream_errors.labels("broken_stream").inc()
                 raise ApiError(502, f"the upstream broke off: {exc}", kind="upstream_error") from None
             try:
-                answer = json.loads(raw_answer)
+                answer = loads(raw_answer)
             except ValueError:
                 self.metrics.upstream_errors.labels("bad_response").inc()
                 raise ApiError(502, "the upstream's answer is not JSON", kind="upstream_error") from None

@@ -44,6 +44,7 @@ from .. import CallFold, StreamParser
 from .._tools import tool_names
 from . import forcing
 from .inject import ToolPrompt, convert_messages
+from .jsonio import dumps, loads
 from .sse import SSEDecoder, TooLong, event
 from .validate import Validators
 
@@ -202,9 +203,6 @@ def prepare(body: Any, settings: Settings, upstream: Upstream) -> Prepared:
     out = dict(body)
     stream = bool(body.get("stream"))
     parallel = body.get("parallel_tool_calls") is not False
-    if upstream.vllm:
-        # The tags may be special tokens for the model: the parser must see them.
-        out["skip_special_tokens"] = False
     if choice == "none":
         # No tools offered: the model answers in words, the content is returned as written.
         out.pop("tools", None)
@@ -214,6 +212,9 @@ def prepare(body: Any, settings: Settings, upstream: Upstream) -> Prepared:
             out["messages"] = convert_messages(body["messages"], None, None)
         return Prepared(out, None)
     plan = Plan(mode=mode, tools=tools, stream=stream, parallel=parallel)
+    if upstream.vllm:
+        # The tags may be special tokens for the model: the parser must see them.
+        out["skip_special_tokens"] = False
     instruction = ""
     if choice in ("required", "named"):
         plan.forced = choice
@@ -262,7 +263,7 @@ class Choice:
         self._parser: Optional[StreamParser] = None
         self._adapter: Any = None
         if plan.forced_by_schema:
-            self._adapter = forcing.NamedCall(plan.forced_name) if plan.forced == "named" else forcing.CallArray()
+            self._adapter = forcing.NamedCall(plan.forced_name or "") if plan.forced == "named" else forcing.CallArray()
         self.upstream_reasoning = False  # the upstream split the reasoning itself
         self.passthrough = False  # the upstream sent tool_calls itself
         self.calls_sent = 0
@@ -369,7 +370,8 @@ class Choice:
         # Calls never overlap: the next free index is the number sent so far.
         self._out_index = self.calls_sent
         self._claimed = True
-        if self._validators is not None:
+        if self._validators is not None and (self._hold or self._validators.wants(self._name)):
+            # Kept to the end of the block, to be checked then (content: JSON at least).
             self._arguments = [entry["function"].get("arguments") or ""]
         if self._hold:
             self._held = [entry]
@@ -506,6 +508,8 @@ def translate_completion(response: Dict[str, Any], plan: Plan, settings: Setting
 # Streams.
 
 
+
+
 class StreamTranslator:
     """The upstream's SSE bytes in, the client's out (see the module).
 
@@ -516,7 +520,7 @@ class StreamTranslator:
     shell times them).
     """
 
-    def __init__(self, plan: Plan, settings: Settings, dumps: Callable[[Any], str] = None) -> None:
+    def __init__(self, plan: Plan, settings: Settings) -> None:
         self._plan = plan
         self._settings = settings
         self._decoder = SSEDecoder()
@@ -524,7 +528,6 @@ class StreamTranslator:
         self._finished: Dict[int, bool] = {}
         self._done = False
         self._envelope: Dict[str, Any] = {}
-        self._dumps = dumps or (lambda value: json.dumps(value, ensure_ascii=False, separators=(",", ":")))
         self.outcome = Outcome()
         self.first_delta = False
         self.first_call = False
@@ -581,7 +584,7 @@ class StreamTranslator:
         return self._encode(chunks) + b"data: [DONE]\n\n"
 
     def _encode(self, chunks: List[dict]) -> bytes:
-        return b"".join(event(self._dumps(chunk)) for chunk in chunks)
+        return b"".join([b"data: " + dumps(chunk) + b"\n\n" for chunk in chunks])
 
     # -- one event -----------------------------------------------------------
 
@@ -592,7 +595,7 @@ class StreamTranslator:
             self._done = True
             return self._encode(chunks) + b"data: [DONE]\n\n"
         try:
-            chunk = json.loads(data_text)
+            chunk = loads(data_text)
         except ValueError:
             return self.fail("the upstream sent an event that is not JSON")
         if not isinstance(chunk, dict):
