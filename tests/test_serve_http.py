@@ -292,3 +292,34 @@ def test_client_disconnect_cancels_the_upstream_request():
         assert state.get("cancelled")
 
     run(test, [("POST", "/v1/chat/completions", stalling_stream)])
+
+
+def test_command_line_prints_where_it_listens(tmp_path):
+    """`python -m hermes_parse serve --upstream URL --port 0`: a "listening on http://HOST:PORT"
+    line on stderr when ready, /health answers there, SIGTERM stops it."""
+    import re
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hermes_parse", "serve", "--upstream", f"http://127.0.0.1:{free_port()}/v1",
+             "--port", "0", "--connect-timeout", "1"],
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+    try:
+        found = None
+        for _ in range(600):
+            found = re.search(r"listening on (http://127\.0\.0\.1:\d+)", log.read_text())
+            if found or process.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert found, log.read_text()
+        with urllib.request.urlopen(found.group(1) + "/health", timeout=30) as response:
+            assert json.loads(response.read()) == {"status": "ok"}
+    finally:
+        process.terminate()
+        assert process.wait(timeout=30) == 0

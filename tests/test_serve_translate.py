@@ -585,3 +585,14 @@ def test_call_array_splitter_any_chunking():
     for size in (1, 2, 7, len(text)):
         splitter = forcing.CallArray()
         assert "".join(splitter.feed(text[i : i + size]) for i in range(0, len(text), size)) == expected
+
+
+def test_dialect_passed_to_the_core():
+    """--dialect auto reads a Qwen3-Coder block; the default (hermes) leaves it as content."""
+    plan = plan_for(request(stream=True))
+    block = "<tool_call>\n<function=get_weather>\n<parameter=city>\nBeijing\n</parameter>\n</function>\n</tool_call>"
+    message, finish, _ = assert_same(plan, [block], dialect="auto")[0]
+    assert message["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Beijing"}'}
+    assert finish == "tool_calls"
+    message, finish, problems = assert_same(plan, [block])[0]
+    assert message["content"] == block and finish == "stop" and problems[0]["kind"] == "not_a_call"
