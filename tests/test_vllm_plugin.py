@@ -26,6 +26,7 @@ from hermes_parse.vllm import plugin as vllm_plugin  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 PLUGIN_PATH = REPO / "hermes_parse" / "vllm" / "plugin.py"
 IM_END = 151645
+IM_START, THINK, END_THINK = 151644, 151667, 151668
 TOOLS = [
     {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}},
     {"type": "function", "function": {"name": "write_file", "parameters": {"type": "object"}}},
@@ -69,7 +70,8 @@ class FakeTokenizer:
     eos_token = "<|im_end|>"
     eos_token_id = IM_END
     unk_token_id = None
-    _ids = {"<|im_end|>": IM_END, "<|endoftext|>": 151643, "<tool_call>": 151657, "</tool_call>": 151658}
+    _ids = {"<|im_end|>": IM_END, "<|endoftext|>": 151643, "<tool_call>": 151657, "</tool_call>": 151658,
+            "<|im_start|>": IM_START, "<think>": THINK, "</think>": END_THINK}
 
     def convert_tokens_to_ids(self, tokens):
         return [self._ids.get(t) for t in tokens]
@@ -440,3 +442,154 @@ print(sorted(n for n in ToolParserManager.list_registered() if n.startswith("her
     lines = out.stdout.strip().splitlines()
     assert lines[-2] == str(checkout / "hermes_parse" / "__init__.py")
     assert lines[-1] == "['hermes_parse', 'hermes_parse_python']"
+
+
+# --------------------------------------------------------------------------
+# vLLM's unified Parser (vllm/parser/): one of our names as both the reasoning
+# and the tool parser gives HermesParseParser, one StreamParser(reasoning=...)
+# over the whole output.
+THINK_TEXTS = [
+    "<think>\nThe user wants the weather.\n</think>\n\n"
+    '<tool_call>\n{"name": "get_weather", "arguments": {"city": "Paris"}}\n</tool_call>',
+    "<think>\nMaybe <tool_call>\n{\"name\": \"get_weather\", \"arguments\": {}}\n</tool_call> first?\n</think>\n\nNo call.",
+    "<think>\nCut while thinking <tool_",
+    "No thinking here. <tool_call>\n{\"name\": \"write_file\", \"arguments\": {\"path\": \"a\"}}\n</tool_call>",
+    "<think>\n\n</think>\n\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Zürich\"}}\n</tool_call>\nDone.",
+    "Hello <think>not reasoning</think>",
+]
+
+
+def _unified_cls(tokenizer, tool="hermes_parse", reasoning="hermes_parse"):
+    pm = pytest.importorskip("vllm.parser.parser_manager", reason="this vLLM has no vllm.parser layer")
+    return pm.ParserManager.get_parser(
+        tool_parser_name=tool, reasoning_parser_name=reasoning, enable_auto_tools=True, tokenizer=tokenizer
+    )
+
+
+def _unified_stream(parser, request, text, size, prompt_ids=(IM_START, 77, 198)):
+    pieces = [text[i:i + size] for i in range(0, len(text), size)] or [""]
+    out = []
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1
+        out.append(parser.parse_delta(piece, [1], request, prompt_token_ids=list(prompt_ids), finished=last))
+    reasoning = "".join(m.reasoning for m in out if m is not None and m.reasoning) or None
+    return reasoning, _accumulate(out), out
+
+
+def _expected(text, **options):
+    message = hermes_parse.parse(text, **options)
+    return message.reasoning, (message.content, [(c.name, c.arguments) for c in message.tool_calls])
+
+
+def test_one_pass_parser_is_selected_by_our_name_for_both(tokenizer):
+    cls = _unified_cls(tokenizer)
+    assert issubclass(cls, vllm_plugin.HermesParseParser)
+    assert cls.tool_parser_cls.__name__ == "HermesParseToolParser"
+    assert cls.reasoning_parser_cls.__name__ == "HermesParseReasoningParser"
+    assert _unified_cls(tokenizer, tool=None).tool_parser_cls is None  # reasoning only
+    # Mixed with vLLM's own parsers: vLLM's composition, as before.
+    for tool, reasoning in (("hermes_parse", "deepseek_r1"), ("hermes", "hermes_parse"), ("hermes_parse", None)):
+        cls = _unified_cls(tokenizer, tool=tool, reasoning=reasoning)
+        assert not issubclass(cls, vllm_plugin.HermesParseParser), (tool, reasoning)
+
+
+def test_reasoning_name_registered_with_each_tool_name():
+    from vllm.reasoning import ReasoningParserManager
+
+    pytest.importorskip("vllm.parser", reason="this vLLM has no vllm.parser layer")
+    for name in vllm_plugin.TOOL_PARSERS:
+        assert ReasoningParserManager.get_reasoning_parser(name).__name__ == "HermesParseReasoningParser"
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 10_000])
+@pytest.mark.parametrize("text", THINK_TEXTS)
+def test_one_pass_stream_and_whole_are_parse_with_reasoning(tokenizer, text, size):
+    cls = _unified_cls(tokenizer)
+    request = _chat_request(tools=TOOLS, tool_choice="auto")
+    expected = _expected(text, reasoning=True)
+    reasoning, message, out = _unified_stream(cls(tokenizer, request.tools), request, text, size)
+    assert (reasoning, message) == expected
+    for m in out:
+        assert m is None or m.content or m.tool_calls or m.reasoning, "an empty DeltaMessage: return None instead"
+    parser = cls(tokenizer, request.tools)
+    parser.set_prompt_token_ids([IM_START, 77, 198])
+    whole_reasoning, content, calls = parser.parse(text, request, enable_auto_tools=True)
+    assert (whole_reasoning, (content, [(c.name, c.arguments) for c in calls or ()])) == expected
+    assert all(c.id.startswith("call_") for c in calls or ())
+
+
+def test_a_call_inside_think_is_reasoning(tokenizer):
+    cls = _unified_cls(tokenizer)
+    request = _chat_request(tools=TOOLS)
+    reasoning, content, calls = cls(tokenizer, request.tools).parse(THINK_TEXTS[1], request, enable_auto_tools=True)
+    assert "<tool_call>" in reasoning and content == "\n\nNo call." and calls is None
+
+
+def test_prompt_that_opens_think_starts_in_reasoning(tokenizer):
+    """Qwen3.5's template (and the Thinking-2507 ones) end the prompt with <think>."""
+    cls = _unified_cls(tokenizer)
+    request = _chat_request(tools=TOOLS)
+    text = 'Thinking first.\n</think>\n\n<tool_call>\n{"name": "get_weather", "arguments": {}}\n</tool_call>'
+    expected = _expected(text, reasoning="open")
+    assert expected[0] == "Thinking first.\n"
+    assert _unified_stream(cls(tokenizer, request.tools), request, text, 4, prompt_ids=(IM_START, 77, 198, THINK, 198))[:2] == expected
+    parser = cls(tokenizer, request.tools)
+    parser.set_prompt_token_ids([IM_START, 77, 198, THINK, 198])
+    reasoning, content, calls = parser.parse(text, request, enable_auto_tools=True)
+    assert (reasoning, (content, [(c.name, c.arguments) for c in calls])) == expected
+    # A think closed in the prompt (enable_thinking=False): not open.
+    closed = (IM_START, 77, 198, THINK, 271, END_THINK, 271)
+    assert _unified_stream(cls(tokenizer, request.tools), request, text, 4, prompt_ids=closed)[:2] == _expected(text, reasoning=True)
+
+
+def test_tool_choice_none_splits_reasoning_and_keeps_calls_as_text(tokenizer):
+    cls = _unified_cls(tokenizer)
+    request = _chat_request(tools=TOOLS, tool_choice="none")
+    text = THINK_TEXTS[0]
+    reasoning, (content, calls), _ = _unified_stream(cls(tokenizer, request.tools), request, text, 5)
+    assert reasoning == "\nThe user wants the weather.\n" and calls == []
+    assert content == text[text.index("</think>") + len("</think>"):]
+    assert cls(tokenizer, request.tools).parse(text, request, enable_auto_tools=True) == (reasoning, content, [])
+
+
+def test_include_reasoning_false_sends_no_reasoning(tokenizer):
+    cls = _unified_cls(tokenizer)
+    request = _chat_request(tools=TOOLS, include_reasoning=False)
+    reasoning, message, _ = _unified_stream(cls(tokenizer, request.tools), request, THINK_TEXTS[0], 3)
+    assert reasoning is None and message == _expected(THINK_TEXTS[0], reasoning=True)[1]
+
+
+def test_one_pass_delta_messages_serialize_as_validated_ones(tokenizer):
+    P = _protocol()
+    cls = _unified_cls(tokenizer)
+    request = _chat_request(tools=TOOLS)
+    *_, out = _unified_stream(cls(tokenizer, request.tools), request, THINK_TEXTS[0], 40)
+    for m in filter(None, out):
+        validated = P.DeltaMessage.model_validate(m.model_dump(exclude_unset=True))
+        assert m == validated
+        assert m.model_dump_json(exclude_unset=True) == validated.model_dump_json(exclude_unset=True)
+
+
+def test_reasoning_parser_tells_the_engine_where_reasoning_ends(tokenizer):
+    """vLLM's engine asks the reasoning parser (by name) when reasoning ends,
+    to start a structured-output grammar after it."""
+    pytest.importorskip("vllm.parser", reason="this vLLM has no vllm.parser layer")
+    from vllm.reasoning import ReasoningParserManager
+
+    reasoner = ReasoningParserManager.get_reasoning_parser("hermes_parse")(tokenizer)
+    assert reasoner.is_reasoning_end([IM_START, THINK, 5, END_THINK, 9])
+    assert not reasoner.is_reasoning_end([IM_START, THINK, 5])
+    assert reasoner.extract_content_ids([THINK, 5, END_THINK, 9, 10]) == [9, 10]
+
+
+def test_required_without_structural_tag_goes_to_vllms_json_list(tokenizer, monkeypatch):
+    """A tool parser vLLM forces a JSON list for ("required", named) leaves
+    those requests to vLLM's own code."""
+    cls = _unified_cls(tokenizer)
+    monkeypatch.setattr(cls.tool_parser_cls, "supports_required_and_named", True)
+    request = _chat_request(tools=TOOLS, tool_choice="required")
+    parser = cls(tokenizer, request.tools)
+    reasoning, content, calls = parser.parse(
+        '<think>\nok\n</think>[{"name": "get_weather", "parameters": {"city": "Oslo"}}]', request, enable_auto_tools=True
+    )
+    assert reasoning == "\nok\n" and [(c.name, json.loads(c.arguments)) for c in calls] == [("get_weather", {"city": "Oslo"})]

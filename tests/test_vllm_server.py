@@ -44,6 +44,7 @@ from vllm_support.tokenizer import unavailable as tokenizer_unavailable  # noqa:
 OURS = ["--enable-auto-tool-choice", "--tool-parser-plugin", str(PLUGIN_PATH), "--tool-call-parser", "hermes_parse"]
 BUILTIN = ["--enable-auto-tool-choice", "--tool-call-parser", "hermes"]
 REQUEST_TIMEOUT = 300
+REGISTERED = "registered vLLM tool parsers hermes_parse, hermes_parse_python"
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +116,7 @@ class TestOursThroughServer:
 
     def test_plugin_is_active(self, server):
         log = server.log_text()
-        assert "registered vLLM tool parsers 'hermes_parse' and 'hermes_parse_python'" in log
+        assert REGISTERED in log
         assert "'tool_call_parser': 'hermes_parse'" in log
 
     @pytest.mark.parametrize("name", [c.name for c in scripts.CASES])
@@ -256,6 +257,6 @@ class TestGeneralPluginEntryPoint:
             case = scripts.CASES_BY_NAME["content_then_call"]
             result = scripts.run(_client(server), case, encode(case.text), stream=True)
             assert result.message == case.expected
-            assert "registered vLLM tool parsers 'hermes_parse' and 'hermes_parse_python'" in server.log_text()
+            assert REGISTERED in server.log_text()
         finally:
             server.stop()

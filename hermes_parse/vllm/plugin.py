@@ -348,6 +348,8 @@ class HermesParseToolParser(ToolParser):
     structural_tag_model = "hermes"
     # hermes_parse.parse / StreamParser options of this registered name.
     parser_options: dict = {}
+    # Marks our classes (this file may be executed more than once).
+    hermes_parse_parser = True
 
     def __init__(self, tokenizer, tools=None, *args, **kwargs) -> None:
         if _INIT_TAKES_TOOLS:
@@ -505,19 +507,243 @@ class HermesParsePythonToolParser(HermesParseToolParser):
     parser_options = {"python_literals": True}
 
 
+#: Registered name -> tool parser class.
+TOOL_PARSERS = {
+    NAME: HermesParseToolParser,
+    PYTHON_NAME: HermesParsePythonToolParser,
+}
+
+
+# -- vLLM's unified Parser (vllm/parser/: 0.32 and 0.33 checked; not 0.13) -------
+# vLLM's serving layer holds one ``Parser`` per request and calls its
+# ``parse`` / ``parse_delta(..., finished=)``.  ``ParserManager.get_parser``
+# composes it from ``--reasoning-parser`` and ``--tool-call-parser`` (a
+# ``DelegatingParser`` over a ReasoningParser and a ToolParser: reasoning
+# first, then the tool parser sees only the text after ``</think>``).  There
+# is no registry of Parser classes by name, so with one of our names given as
+# both the reasoning and the tool parser, ``register()`` has ParserManager
+# return ``HermesParseParser`` instead: one StreamParser(reasoning=...) over
+# the whole output.
+HAS_UNIFIED_PARSER = importlib.util.find_spec("vllm.parser") is not None
+THINK_START, THINK_END, TURN_START = "<think>", "</think>", "<|im_start|>"
+
+if HAS_UNIFIED_PARSER:
+    from vllm.parser import parser_manager as _parser_manager
+    from vllm.parser.abstract_parser import DelegatingParser
+    from vllm.reasoning import ReasoningParserManager
+    from vllm.reasoning.basic_parsers import BaseThinkingReasoningParser
+
+    class HermesParseReasoningParser(BaseThinkingReasoningParser):
+        """``--reasoning-parser hermes_parse``: with one of our tool parsers, it
+        selects the one-pass ``HermesParseParser``; with another tool parser it
+        is vLLM's own ``<think>`` splitting.  Also what vLLM's engine asks when
+        reasoning ends, to start a structured-output grammar after it."""
+
+        hermes_parse_parser = True
+        start_token = THINK_START
+        end_token = THINK_END
+
+    class HermesParseParser(DelegatingParser):
+        """Reasoning and tool calls in one pass: one ``StreamParser`` per request,
+        ``reasoning=True`` (``"open"`` when the prompt ends inside ``<think>``),
+        with the options of the tool parser's name (dialect, python literals)
+        and the request's tools.  A ``<tool_call>`` written inside ``<think>``
+        stays reasoning (a ``call_in_reasoning`` problem, docs/grammar.md).
+
+        Requests whose tool calls vLLM forces as a JSON list and parses itself
+        (``tool_choice`` "required" or named, for a tool parser without a
+        structural tag) go to vLLM's own ``DelegatingParser`` code."""
+
+        hermes_parse_parser = True
+
+        def __init__(self, tokenizer, tools=None, *args, **kwargs) -> None:
+            super().__init__(tokenizer, tools, *args, **kwargs)
+            tool_cls = self.tool_parser_cls
+            self._options = dict(tool_cls.parser_options) if tool_cls is not None else {}
+            vocab = self._reasoning_parser.vocab if self._reasoning_parser is not None else {}
+            self._think_start = vocab.get(THINK_START)
+            self._think_end = vocab.get(THINK_END)
+            self._turn_start = vocab.get(TURN_START)
+            self._prompt_ids = None
+            self._route = None  # of the stream: "calls", "text" or "vllm"
+            self._stream = None
+
+        # -- which request goes where -------------------------------------
+        def _route_of(self, request, enable_auto_tools: bool = True) -> str:
+            """"calls": our parser reads calls; "text": reasoning split only, the
+            rest is content as written; "vllm": vLLM's forced-JSON handling."""
+            choice = request.tool_choice
+            if self._tool_parser is None or choice == "none" or not enable_auto_tools:
+                return "text"
+            forced = choice == "required" or (choice is not None and not isinstance(choice, str))
+            if forced and self._tool_parser.supports_required_and_named:
+                return "vllm"
+            return "calls"
+
+        def _reasoning_mode(self):
+            """``"open"`` when the prompt left a ``<think>`` open (Qwen3.5's and
+            the Thinking-2507 templates do), else ``True``."""
+            if self._reasoning_parser is None:
+                return False
+            for token in reversed(self._prompt_ids or ()):
+                if token == self._think_end or token == self._turn_start:
+                    break
+                if token == self._think_start:
+                    return "open"
+            return True
+
+        def _core_options(self, request, route: str) -> dict:
+            options = dict(self._options, reasoning=self._reasoning_mode())
+            if route == "text":  # no call is read: each block stays content as written
+                options.update(tools=[], unknown_tool="content")
+            else:
+                options["tools"] = HermesParseToolParser._tools(request)
+            return options
+
+        def set_prompt_token_ids(self, prompt_token_ids) -> None:
+            super().set_prompt_token_ids(prompt_token_ids)
+            self._prompt_ids = list(prompt_token_ids)
+
+        # -- whole output ---------------------------------------------------
+        def parse(self, model_output, request, enable_auto_tools=False, model_output_token_ids=()):
+            route = self._route_of(request, enable_auto_tools)
+            if route == "vllm":
+                return super().parse(model_output, request, enable_auto_tools, model_output_token_ids)
+            message = hermes_parse.parse(model_output, **self._core_options(request, route))
+            if message.problems:
+                logger.debug("hermes-parse problems: %s", message.problems)
+            if route == "text":
+                return message.reasoning, message.content, []
+            calls = [
+                FunctionCall(id=call.id, name=call.name, arguments=call.arguments)
+                for call in message.tool_calls
+            ]
+            return message.reasoning, message.content, calls or None
+
+        # -- streaming ------------------------------------------------------
+        def parse_delta(self, delta_text, delta_token_ids, request, prompt_token_ids=None, *, finished):
+            route = self._route
+            if route is None:
+                if prompt_token_ids is not None:
+                    self._prompt_ids = list(prompt_token_ids)
+                route = self._route = self._route_of(request)
+                if route != "vllm":
+                    self._stream = StreamParser(**self._core_options(request, route))
+            if route == "vllm":
+                return super().parse_delta(
+                    delta_text, delta_token_ids, request, prompt_token_ids, finished=finished
+                )
+            stream = self._stream
+            out = stream.feed(delta_text) if delta_text else []
+            if finished:
+                out += stream.close()
+                if stream.problems:
+                    logger.debug("hermes-parse problems: %s", stream.problems)
+            if not request.include_reasoning:
+                out = [delta for delta in out if "reasoning" not in delta]
+            return _delta_message(out) if out else None
+
+    def _delta_message(out: list):
+        """Our deltas as one DeltaMessage: reasoning, content, one entry per call."""
+        reasoning: list = []
+        content: list = []
+        entries: dict = {}
+        for delta in out:
+            text = delta.get("content")
+            if text is not None:
+                content.append(text)
+                continue
+            text = delta.get("reasoning")
+            if text is not None:
+                reasoning.append(text)
+                continue
+            for call in delta["tool_calls"]:
+                function = call["function"]
+                entry = entries.get(call["index"])
+                if entry is None:
+                    entries[call["index"]] = [call.get("id"), function.get("name"), [function.get("arguments") or ""]]
+                else:
+                    entry[2].append(function.get("arguments") or "")
+        fields: dict = {}
+        if reasoning:
+            fields["reasoning"] = "".join(reasoning)
+        if content:
+            fields["content"] = "".join(content)
+        if entries:
+            tool_calls = []
+            for index, (call_id, name, arguments) in entries.items():
+                if call_id is None:
+                    function = _new_function(arguments="".join(arguments))
+                    tool_calls.append(_new_tool_call(index=index, function=function))
+                else:
+                    function = _new_function(name=name, arguments="".join(arguments))
+                    tool_calls.append(_new_tool_call(index=index, id=call_id, type="function", function=function))
+            fields["tool_calls"] = tool_calls
+        return _new_message(**fields)
+
+    def _is_ours(cls) -> bool:
+        return cls is not None and getattr(cls, "hermes_parse_parser", False)
+
+    _one_pass_logged: list = []
+
+    def _one_pass(parser_cls):
+        """``HermesParseParser`` in place of vLLM's composition of our reasoning
+        parser with our tool parser (or none); any other composition as is."""
+        if parser_cls is None or parser_cls.__bases__ != (DelegatingParser,):
+            return parser_cls  # not the generic composition (Harmony, Kimi-K3, hf, ...)
+        reasoning_cls, tool_cls = parser_cls.reasoning_parser_cls, parser_cls.tool_parser_cls
+        if not _is_ours(reasoning_cls) or not (tool_cls is None or _is_ours(tool_cls)):
+            return parser_cls
+        if not _one_pass_logged:
+            _one_pass_logged.append(True)
+            logger.info(
+                "hermes-parse: one pass over reasoning and tool calls (vLLM Parser %s, options %s)",
+                HermesParseParser.__name__,
+                dict(tool_cls.parser_options) if tool_cls is not None else {},
+            )
+        return type(
+            "HermesParseParser",
+            (HermesParseParser,),
+            {
+                "reasoning_parser_cls": reasoning_cls,
+                "tool_parser_cls": tool_cls,
+                "tool_strict_level": parser_cls.tool_strict_level,
+                "__module__": __name__,
+            },
+        )
+
+    def _hook_parser_manager() -> None:
+        """Wrap ``ParserManager.get_parser`` (once: this file may be executed
+        several times, each time wrapping vLLM's own method again)."""
+        manager = _parser_manager.ParserManager
+        current = manager.__dict__["get_parser"].__func__
+        original = getattr(current, "hermes_parse_original", current)
+
+        def get_parser(cls, *args, **kwargs):
+            return _one_pass(original(cls, *args, **kwargs))
+
+        get_parser.hermes_parse_original = original  # type: ignore[attr-defined]
+        get_parser.__doc__ = original.__doc__
+        manager.get_parser = classmethod(get_parser)
+
+
 def register() -> None:
-    """Register the parsers as ``hermes_parse`` and ``hermes_parse_python`` (the
+    """Register the tool parsers (``TOOL_PARSERS``) and, where vLLM has its
+    unified Parser, the same names as reasoning parsers (the
     ``vllm.general_plugins`` entry point; loading this file registers them too)."""
-    ToolParserManager.register_module(name=NAME, force=True, module=HermesParseToolParser)
-    ToolParserManager.register_module(
-        name=PYTHON_NAME, force=True, module=HermesParsePythonToolParser
-    )
+    for name, cls in TOOL_PARSERS.items():
+        ToolParserManager.register_module(name=name, force=True, module=cls)
+    names = ", ".join(TOOL_PARSERS)
+    if HAS_UNIFIED_PARSER:
+        for name in TOOL_PARSERS:
+            ReasoningParserManager.register_module(name=name, force=True, module=HermesParseReasoningParser)
+        _hook_parser_manager()
     logger.info(
-        "hermes-parse %s (%s) registered vLLM tool parsers %r and %r",
+        "hermes-parse %s (%s) registered vLLM tool parsers %s%s",
         hermes_parse.__version__,
         hermes_parse.BACKEND,
-        NAME,
-        PYTHON_NAME,
+        names,
+        "; reasoning parsers " + names + " (one pass with the same name for both)" if HAS_UNIFIED_PARSER else "",
     )
 
 
