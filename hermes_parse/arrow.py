@@ -20,8 +20,11 @@ or a ``Table`` / ``RecordBatch`` and the name of its text column, and returns a
 
 The options are ``parse()``'s (``arguments``, ``tools``, ``unknown_tool``,
 ``call_id``, ``max_buffer``, ``python_literals``, ``reasoning``,
-``truncated``); row ``i`` is what ``hermes_parse.parse(text_i, **options)``
+``truncated``, ``dialect``); row ``i`` is what ``hermes_parse.parse(text_i, **options)``
 returns (``call_id=hermes_parse.seeded_ids(seed)`` makes the ids repeatable).
+
+Arrow strings are UTF-8: a lone surrogate in a result (only a JSON escape such
+as ``"\\ud800"`` in a call gives one) is U+FFFD there.
 
 A null text gives a null row: null ``content`` and ``reasoning``, and null
 (not empty) ``tool_calls`` and ``problems`` lists, as SQL functions return
@@ -30,16 +33,21 @@ NULL`` (no completion) and ``len(tool_calls) = 0`` (a completion without a
 call) stay apart; ``UNNEST`` / ``explode`` give no rows for either.
 
 ``parse_batch(record_batch, column, **options)`` is the same for one
-``RecordBatch``, returning a ``RecordBatch`` (a function to map over batches:
-Ray Data's ``map_batches(..., batch_format="pyarrow")``, Spark's
-``mapInArrow``).  The output holds only the parsed columns; its rows line up
+``RecordBatch``, returning a ``RecordBatch`` (a function to map over batches, as Spark's ``mapInArrow``
+hands them; Ray Data's ``map_batches(..., batch_format="pyarrow")`` hands
+``Table``s, which ``parse`` takes).  The output holds only the parsed columns; its rows line up
 with the input's, so joining them back is positional
 (``pl.concat([df, parsed], how="horizontal")``, ``Table.append_column``).
 
 The texts are parsed ``parse_many`` by ``parse_many`` over slices of at most
 65,536 rows (and 256 MB of text), so the output's string columns keep 32-bit
 offsets and memory is bounded by the slice; the lists are built from
-``Batch``'s flat columns and offsets, with no Python object per record.
+``Batch``'s flat columns and offsets, with no Python object per record.  Only
+the rows in which a block may start (a ``<tool_call>``; with the dialects
+``qwen3_coder`` and ``auto`` also a ``<function=``) are handed to
+``parse_many``, unless reasoning is on: the content of the others is their
+own text (null for whitespace alone), found with Arrow's compute functions
+without making a Python string of them.
 
 ``pyarrow`` is the ``arrow`` extra (``pip install '.[arrow]'`` in a checkout),
 imported when first needed; the core never imports this module.
@@ -150,37 +158,116 @@ def _slices(array: Any) -> Iterator[Any]:
         yield piece
 
 
+# What opens a block in content, by dialect: a row holding none of these has
+# no call, whatever the other options (the core's own shortcut, parse_many's).
+_OPENINGS = {"qwen3_coder": ("<tool_call>", "<function="), "auto": ("<tool_call>", "<function=")}
+_DEFAULT_MAX_BUFFER = 8 * 1024 * 1024
+
+
+def _may_call(texts: Any, options: dict) -> Any:
+    """A boolean array: the rows in which a block may start (``None``: every
+    row must be parsed, with reasoning on, since a text without a tag can
+    still hold reasoning)."""
+    pc = _pa().compute
+    if options.get("reasoning") not in (False, None):
+        return None
+    openings = _OPENINGS.get(options.get("dialect", "hermes"), ("<tool_call>",))
+    found = pc.match_substring(texts, openings[0])
+    for opening in openings[1:]:
+        found = pc.or_(found, pc.match_substring(texts, opening))
+    return pc.fill_null(found, False)
+
+
+def _plain_content(texts: Any, max_buffer: Any) -> Any:
+    """The content of rows without a call, in Arrow (``plain_content`` of the
+    core): the text, or null for whitespace alone (no longer than ``max_buffer``)."""
+    pa = _pa()
+    pc = pa.compute
+    kept = pc.or_(
+        pc.not_equal(pc.utf8_length(pc.utf8_trim(texts, " \t\r\n")), 0),
+        pc.greater(pc.utf8_length(texts), max_buffer),
+    )
+    return pc.if_else(kept, texts, pa.scalar(None, texts.type)).cast(pa.string())
+
+
+def _spread_offsets(offsets: list, rows: Any, n: int) -> Any:
+    """Offsets over all ``n`` rows from ``offsets`` over the parsed ``rows``
+    only (a boolean mask): the other rows have no element."""
+    pa = _pa()
+    pc = pa.compute
+    parsed = pa.array(offsets, pa.int64())
+    counts = pc.subtract(parsed.slice(1), parsed.slice(0, len(parsed) - 1))
+    every = pc.replace_with_mask(pa.nulls(n, pa.int64()).fill_null(0), rows, counts)
+    return pa.concat_arrays([pa.array([0], pa.int64()), pc.cumulative_sum(every)]).cast(pa.int32())
+
+
+def _utf8(text: Optional[str]) -> Optional[str]:
+    """``text`` with each lone surrogate replaced by U+FFFD (Arrow strings are UTF-8)."""
+    if text is None:
+        return None
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _string_array(values: list) -> Any:
+    pa = _pa()
+    try:
+        return pa.array(values, pa.string())
+    except UnicodeEncodeError:
+        # A lone surrogate, which only a JSON escape such as "\ud800" in a
+        # call's name gives, cannot be UTF-8: U+FFFD stands for it.
+        return pa.array([_utf8(value) for value in values], pa.string())
+
+
 def _record_batch(texts: Any, parse_many: Callable[..., "Batch"], options: dict) -> Any:
     pa = _pa()
-    batch = parse_many(texts.to_pylist(), **options)
+    pc = pa.compute
+    rows = _may_call(texts, options)
+    if rows is None or pc.all(rows).as_py():
+        batch = parse_many(texts.to_pylist(), **options)
+        content = _string_array(batch.content)
+        reasoning = _string_array(batch.reasoning)
+        call_offsets = pa.array(batch.call_offsets, pa.int32())
+        problem_offsets = pa.array(batch.problem_offsets, pa.int32())
+    else:
+        # Only the rows where a block may start go through the parser (and
+        # through Python objects); the others' content is their text, in Arrow.
+        batch = parse_many(pc.filter(texts, rows).to_pylist(), **options)
+        content = pc.replace_with_mask(
+            _plain_content(texts, options.get("max_buffer", _DEFAULT_MAX_BUFFER)),
+            rows,
+            _string_array(batch.content),
+        )
+        reasoning = pa.nulls(len(texts), pa.string())
+        call_offsets = _spread_offsets(batch.call_offsets, rows, len(texts))
+        problem_offsets = _spread_offsets(batch.problem_offsets, rows, len(texts))
     out = schema()
     call_type = out.field("tool_calls").type.value_type
     problem_type = out.field("problems").type.value_type
     calls = pa.StructArray.from_arrays(
         [
-            pa.array(batch.call_id, pa.string()),
-            pa.array(batch.call_name, pa.string()),
-            pa.array(batch.call_arguments, pa.string()),
+            _string_array(batch.call_id),
+            _string_array(batch.call_name),
+            _string_array(batch.call_arguments),
         ],
         fields=list(call_type),
     )
     problems = pa.StructArray.from_arrays(
         [
-            pa.array(batch.problem_kind, pa.string()),
+            _string_array(batch.problem_kind),
             pa.array(batch.problem_offset, pa.int64()),
             pa.array(batch.problem_length, pa.int64()),
             pa.array(batch.problem_index, pa.int64()),
-            pa.array(batch.problem_detail, pa.string()),
+            _string_array(batch.problem_detail),
         ],
         fields=list(problem_type),
     )
     mask = texts.is_null() if texts.null_count else None
     return pa.RecordBatch.from_arrays(
         [
-            pa.array(batch.content, pa.string()),
-            pa.array(batch.reasoning, pa.string()),
-            pa.ListArray.from_arrays(pa.array(batch.call_offsets, pa.int32()), calls, mask=mask),
-            pa.ListArray.from_arrays(pa.array(batch.problem_offsets, pa.int32()), problems, mask=mask),
+            content,
+            reasoning,
+            pa.ListArray.from_arrays(call_offsets, calls, mask=mask),
+            pa.ListArray.from_arrays(problem_offsets, problems, mask=mask),
         ],
         schema=out,
     )

@@ -238,4 +238,57 @@ def test_random_logs_equal_parse(texts, truncated, reasoning):
     (the default twin; the other is tested on the fixed log above)."""
     options = {"truncated": truncated, "reasoning": reasoning}
     table = harrow.parse(pa.array(texts, pa.string()), call_id=sequential_ids(), **options)
-    assert_rows_match(texts, table.to_pylist(), options)
+    assert_rows_match(texts, table.to_pylist(), options, parse=parse_utf8)
+
+
+def parse_utf8(text, **options):
+    """parse(), each lone surrogate of the result as U+FFFD (as Arrow's UTF-8 columns hold it)."""
+    m = hermes_parse.parse(text, **options)
+    fix = harrow._utf8
+    calls = [hermes_parse.ToolCall(c.index, fix(c.id), fix(c.name), fix(c.arguments)) for c in m.tool_calls]
+    problems = [hermes_parse.Problem(p.kind, p.offset, p.length, p.index, fix(p.detail)) for p in m.problems]
+    return hermes_parse.Message(fix(m.content), calls, problems, fix(m.reasoning))
+
+
+def test_lone_surrogate_escape_becomes_replacement_character():
+    """A call name written with a lone surrogate escape cannot be UTF-8: U+FFFD in the column, no error."""
+    text = '<tool_call>{"name": "f\\ud800", "arguments": {}}</tool_call>'
+    assert hermes_parse.parse(text).tool_calls[0].name == "f\ud800"
+    row = harrow.parse(pa.array([text, "plain"])).column("tool_calls").to_pylist()
+    assert [call["name"] for call in row[0]] == ["f\ufffd"]
+
+
+from hermes_parse.machine.bodies import BODIES  # noqa: E402  (the dialects there are)
+
+PLAIN_ROWS = ["", " \n\t", "  ", "plain", " x ", "<function=f>", "a <tool_call> b", "<tool_call", "\r\n"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(PLAIN_ROWS),
+            any_text().map(lambda t: t.encode("utf-8", "replace").decode()),
+        ),
+        max_size=12,
+    ),
+    dialect=st.sampled_from([*BODIES, "auto"]),
+    max_buffer=st.sampled_from([1, 2, 3, 8 * 1024 * 1024]),
+)
+def test_rows_without_a_block_equal_parse(texts, dialect, max_buffer):
+    """Rows in which no block can start skip the parser (their content found in Arrow): still
+    row for row what parse() says, whitespace-only rows, tiny max_buffer and every dialect included."""
+    options = {"dialect": dialect, "max_buffer": max_buffer}
+    table = harrow.parse(pa.array(texts, pa.string()), call_id=sequential_ids(), **options)
+    assert_rows_match(texts, table.to_pylist(), options, parse=parse_utf8)
+
+
+def test_dialect_reaches_every_row():
+    """dialect= goes through to the parser: a GLM block is a call with glm, bad JSON with hermes."""
+    texts = ["<tool_call>get_time\n<arg_key>tz</arg_key>\n<arg_value>UTC</arg_value>\n</tool_call>", "plain"]
+    table = harrow.parse(pa.array(texts), dialect="glm", call_id=sequential_ids())
+    assert table.column("tool_calls").to_pylist() == [
+        [{"id": "call_0", "name": "get_time", "arguments": '{"tz": "UTC"}'}], []
+    ]
+    assert harrow.parse(pa.array(texts)).column("content").to_pylist() == texts
