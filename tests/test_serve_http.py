@@ -258,6 +258,21 @@ def test_upstream_dies_mid_stream():
     run(test, [("POST", "/v1/chat/completions", dies_mid_event)])
 
 
+def test_passthrough_stream_dies_mid_event():
+    """A request without tools streams through unchanged; a break ends it with the complete
+    events, an error event and [DONE] (the half event is not sent)."""
+
+    async def test(session, url, state):
+        body = {"model": "tiny", "messages": REQUEST["messages"], "stream": True}
+        async with session.post(url + "/v1/chat/completions", json=body) as response:
+            text = (await response.read()).decode()
+        assert text.startswith(sse_chunk({"content": "Partial"}).decode())
+        found = [e for e in text.split("\n\n") if e]
+        assert len(found) == 3 and "error" in json.loads(found[1][6:]) and found[2] == "data: [DONE]"
+
+    run(test, [("POST", "/v1/chat/completions", dies_mid_event)])
+
+
 async def html_error(request):
     return web.Response(status=503, text="<html>Service Unavailable</html>", content_type="text/html")
 

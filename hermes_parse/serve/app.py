@@ -161,18 +161,22 @@ class Proxy:
                             version = data["version"]
             except (ValueError, asyncio.TimeoutError):
                 pass
+            how = "owned_by in /v1/models"
             try:
                 async with self.session.get(self.config.root + "/v1/models", timeout=timeout, headers=headers) as resp:
                     if resp.status == 200:
                         data = loads(await resp.read())
                         models = data.get("data") if isinstance(data, dict) else None
                         vllm = any(isinstance(m, dict) and m.get("owned_by") == "vllm" for m in models or ())
+                    elif resp.status in (401, 403) and version is not None:
+                        # vLLM's --api-key guards /v1 only: its /version answered, so it is vLLM.
+                        vllm, how = True, "/version (/v1/models needs a key)"
             except (ValueError, asyncio.TimeoutError):
                 pass
             self.upstream = Upstream(vllm=vllm, version=version if vllm else None)
             mode = self.upstream.mode(self.config.settings)
             _log({"event": "upstream", "upstream": self.config.upstream, "vllm": vllm, "version": version,
-                  "mode": mode, "decided_by": "--mode" if self.config.settings.mode != "auto" else "probe"})
+                  "mode": mode, "decided_by": "--mode" if self.config.settings.mode != "auto" else "probe: " + how})
             return self.upstream
 
     # -- helpers -------------------------------------------------------------------
@@ -184,12 +188,18 @@ class Proxy:
             return {"Authorization": request.headers["Authorization"]}
         return {}
 
-    def _upstream_headers(self, request: web.Request) -> Dict[str, str]:
+    def _upstream_headers(self, request: web.Request, translated: bool = False) -> Dict[str, str]:
+        """The client's headers for the upstream: hop-by-hop ones out, the key as configured.
+
+        An answer the proxy translates must come uncompressed; one it passes through
+        keeps the client's ``Accept-Encoding`` (aiohttp would add its own otherwise).
+        """
         headers = {
             key: value for key, value in request.headers.items()
             if key.lower() not in _HOP and key.lower() != "authorization"
         }
         headers.update(self._auth_headers(request))
+        headers["Accept-Encoding"] = "identity" if translated else request.headers.get("Accept-Encoding", "identity")
         return headers
 
     async def _read_body(self, request: web.Request) -> bytes:
@@ -294,9 +304,11 @@ class Proxy:
                 except (asyncio.TimeoutError, aiohttp.ClientError) as exc:
                     kind = "timeout" if isinstance(exc, asyncio.TimeoutError) else "broken_stream"
                     self.metrics.upstream_errors.labels(kind).inc()
-                    if sse:
+                    if sse:  # the complete events, then an error event and [DONE]
+                        complete, _ = _complete_events(tail + _left_over(resp))
                         message = "the upstream stalled" if kind == "timeout" else f"the upstream broke off: {exc}"
-                        await out.write(b"data: " + _dumps(error_body(message, "upstream_error", 502)) + b"\n\ndata: [DONE]\n\n")
+                        error = b"data: " + _dumps(error_body(message, "upstream_error", 502)) + b"\n\ndata: [DONE]\n\n"
+                        await out.write(complete + error)
                         await out.write_eof()
                     elif request.transport is not None:
                         request.transport.close()  # not SSE: the client sees the body cut, as it was
@@ -304,9 +316,7 @@ class Proxy:
                 if not chunk:
                     break
                 if sse:
-                    chunk = tail + chunk
-                    end = chunk.rfind(b"\n\n") + 2
-                    chunk, tail = chunk[:end], chunk[end:]
+                    chunk, tail = _complete_events(tail + chunk)
                     if not chunk:
                         continue
                 await out.write(chunk)
@@ -340,7 +350,7 @@ class Proxy:
             self.metrics.upstream_errors.labels("connect").inc()
             raise ApiError(502, f"the upstream is unreachable: {exc}", kind="upstream_error") from None
         prepared = prepare(body, self.config.settings, upstream)
-        headers = self._upstream_headers(request)
+        headers = self._upstream_headers(request, translated=prepared.plan is not None)
         if prepared.plan is None:
             entry["mode"] = "passthrough"
             data = raw if not prepared.changed else _dumps(prepared.body)
@@ -443,6 +453,13 @@ class Proxy:
             for problem in outcome.problems:
                 kinds[problem["kind"]] = kinds.get(problem["kind"], 0) + 1
             entry["problems"] = kinds
+
+
+def _complete_events(data: bytes) -> Tuple[bytes, bytes]:
+    """``data`` split after its last complete SSE event: (events, the unfinished rest)."""
+    ends = [data.rfind(separator) + len(separator) for separator in (b"\n\n", b"\r\n\r\n") if separator in data]
+    end = max(ends) if ends else 0
+    return data[:end], data[end:]
 
 
 def _left_over(resp: aiohttp.ClientResponse) -> bytes:
