@@ -384,6 +384,9 @@ def run_serve(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
     """``serve``: the proxy, until interrupted (the serve room, imported only here)."""
     try:
         from ..serve.app import run
+
+        if args.invalid_calls != "off":
+            import jsonschema  # noqa: F401  (checked now, not at the first call)
     except ImportError as exc:
         raise Fatal(f"serve needs the serve extra ({exc.name}): pip install 'hermes-parse[serve]'") from None
     return run(args)
