@@ -477,6 +477,14 @@ def test_forced_named_call_from_structured_output():
     assert message["tool_calls"][0]["function"] == {"name": "get_weather", "arguments": '{"city": "Beijing", "unit": "c"}'}
 
 
+def test_forced_call_cut_by_max_tokens():
+    """A forced call cut by max_tokens stays open: truncated, finish_reason length."""
+    plan = plan_for(request(stream=True, tool_choice={"type": "function", "function": {"name": "get_weather"}}))
+    message, finish, problems = assert_same(plan, ['{"city": "Bei'], finish="length")[0]
+    assert finish == "length" and message["tool_calls"][0]["function"]["arguments"] == '{"city": "Bei'
+    assert [p["kind"] for p in problems] == ["truncated"]
+
+
 def test_forced_required_calls_from_structured_output():
     """vLLM forced an array of {name, parameters}: one call per item."""
     plan = plan_for(request(stream=True, tool_choice="required"))

@@ -308,10 +308,14 @@ class Choice:
             self._end_call(out)
         return out
 
-    def close(self) -> List[dict]:
-        """The last deltas; the choice's problems are final after it."""
+    def close(self, cut: bool = False) -> List[dict]:
+        """The last deltas; the choice's problems are final after it.
+
+        ``cut``: the output was cut (``finish_reason: "length"``): a forced call
+        is left open, so that the parser reports it ``truncated``.
+        """
         out: List[dict] = []
-        if self._adapter is not None:
+        if self._adapter is not None and not cut:
             tail = self._adapter.close()
             if tail:
                 out.extend(self.feed(tail))
@@ -484,7 +488,7 @@ def translate_completion(response: Dict[str, Any], plan: Plan, settings: Setting
         choice.upstream_reasoning = bool(message.get("reasoning") or message.get("reasoning_content"))
         fold = CallFold()
         fold.add(choice.feed(message["content"]))
-        fold.add(choice.close())
+        fold.add(choice.close(cut=entry.get("finish_reason") == "length"))
         new_message = dict(message)
         new_message["content"] = fold.content
         if fold.reasoning is not None:
@@ -647,7 +651,7 @@ class StreamTranslator:
         extra = {key: value for key, value in entry.items() if key not in ("index", "delta", "finish_reason")}
         finish = entry.get("finish_reason")
         if finish is not None:
-            deltas.extend(choice.close())
+            deltas.extend(choice.close(cut=finish == "length"))
         if rest or (extra.get("logprobs") is not None and not deltas):
             # The role, the upstream's reasoning, a chunk's logprobs: never lost.
             if deltas:
