@@ -17,7 +17,8 @@ the protocol logic is pure, the shell only moves bytes and handles time):
 * ``forcing.py``: ``tool_choice`` required / named on vLLM (the structured
   outputs JSON schema, and the forced JSON turned back into call blocks).
 * ``validate.py``: each call checked against its tool's JSON Schema.
-* ``sse.py``: the server-sent-events line decoder.
+* ``sse.py``: the server-sent-events line decoder; ``jsonio.py``: JSON in and
+  out (orjson when installed).
 * ``options.py``: the command-line options and ``Settings`` (no aiohttp: the
   ``hermes-parse`` command imports it to list ``serve``'s options).
 * ``app.py``: the aiohttp shell (server, client pool, timeouts, faults);
