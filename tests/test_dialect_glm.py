@@ -396,6 +396,30 @@ def test_defect_where_a_tag_is_expected(backend, rest, arguments):
     assert kinds(message) == ["invalid_arguments"]
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # GLM-5.2 writes a stray </arg_value> after the name of a call without arguments.
+        ("<tool_call>tool_12</arg_value></tool_call>", ("tool_12", {})),
+        ("<tool_call>tool_12\n</arg_key>\n</tool_call>", ("tool_12", {})),
+        # A second </arg_key> (vLLM #54971), a second <arg_key> at a key's start.
+        ("<tool_call>list_dir<arg_key>path</arg_key></arg_key><arg_value>/tmp/x</arg_value></tool_call>", ("list_dir", {"path": "/tmp/x"})),
+        ("<tool_call>list_dir<arg_key><arg_key>path</arg_key><arg_value>/tmp/x</arg_value></tool_call>", ("list_dir", {"path": "/tmp/x"})),
+    ],
+)
+def test_stray_tags_are_skipped(backend, text, expected):
+    message = glm(text, backend)
+    assert calls(message) == [expected] and message.problems == []
+
+
+def test_missing_key_opener_is_not_guessed(backend):
+    """vLLM #47190: GLM-4.7 sometimes drops <arg_key> and glues the key to the
+    name; which part is the name cannot be known, so the block stays content."""
+    text = "<tool_call>send_command_to_shellcommand</arg_key><arg_value>echo test</arg_value></tool_call>"
+    message = glm(text, backend)
+    assert message.content == text and kinds(message) == ["not_a_call"]
+
+
 def test_duplicate_keys(backend):
     """Both are written (the first was streamed before the second was seen); json.loads keeps the last."""
     text = "<tool_call>f<arg_key>a</arg_key><arg_value>1</arg_value><arg_key>a</arg_key><arg_value>2</arg_value></tool_call>"

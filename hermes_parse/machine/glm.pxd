@@ -10,6 +10,7 @@ cdef int G_START, G_NAME, G_SEP, G_TAG, G_KEY, G_KEY_TAG, G_VALUE, G_CLOSE, G_CL
 cdef int G_NEXT, G_END, G_DONE
 cdef int W_STRING, W_MAYBE_NULL, W_HELD
 cdef str KEY_OPEN, KEY_CLOSE, VALUE_OPEN, VALUE_CLOSE, CALL_CLOSE
+cdef tuple AFTER_NAME, AFTER_KEY, IN_KEY, KEY_START, IN_VALUE, AFTER_CLOSE
 cdef Py_ssize_t NAME_CAPTURE_CAP
 cdef tuple TYPE_NAMES
 cdef object new_reader
@@ -28,6 +29,7 @@ cdef class GlmBody(Body):
     cdef public bint backslash
     cdef public Py_ssize_t name_length
     cdef public bint after_name
+    cdef public tuple tags
     cdef public str tag
     cdef public Py_ssize_t tag_pos
     cdef public Py_ssize_t tag_at
@@ -56,7 +58,9 @@ cdef class GlmBody(Body):
     @cython.final
     cdef Py_ssize_t end_name(self, Py_ssize_t i, bint tag) except -1
     @cython.final
-    @cython.locals(tag=str, pos=Py_ssize_t, size=Py_ssize_t, c=Py_UCS4, state=int)
+    cdef start_tag(self, tuple tags, Py_ssize_t at)
+    @cython.final
+    @cython.locals(tag=str, pos=Py_ssize_t, size=Py_ssize_t, c=Py_UCS4)
     cdef Py_ssize_t match(self, str text, Py_ssize_t i, Py_ssize_t limit) except -1
     @cython.final
     @cython.locals(state=int, tag=str)
@@ -86,7 +90,7 @@ cdef class GlmBody(Body):
     cdef maybe_null(self, str piece)
     @cython.final
     @cython.locals(write=int, args=list, held=str, text=str, code=int, value=str)
-    cdef end_value(self)
+    cdef end_value(self, bint cut)
     @cython.final
     @cython.locals(write=int, held=str)
     cdef cut_value(self)
@@ -98,3 +102,7 @@ cdef class GlmBody(Body):
     cdef release_close(self)
     @cython.final
     cdef missing_close(self)
+
+
+@cython.locals(other=str, k=Py_ssize_t)
+cdef str other_tag(tuple tags, str tag, Py_ssize_t pos, Py_UCS4 c)

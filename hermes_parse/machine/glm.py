@@ -68,6 +68,18 @@ VALUE_OPEN = "<arg_value>"
 VALUE_CLOSE = "</arg_value>"
 CALL_CLOSE = "</tool_call>"
 
+# The tags a '<' may begin, by where it is (the first is tried first; a
+# character that differs picks another with the same beginning).  Stray
+# closing tags that GLM models write where none belongs (a "</arg_value>"
+# right after a name, a second "</arg_key>", vLLM #54971) are skipped, as is
+# a second "<arg_key>" at a key's start.
+AFTER_NAME = (KEY_OPEN, CALL_CLOSE, VALUE_CLOSE, KEY_CLOSE)
+AFTER_KEY = (VALUE_OPEN, KEY_CLOSE)
+IN_KEY = (KEY_CLOSE,)
+KEY_START = (KEY_CLOSE, KEY_OPEN)
+IN_VALUE = (VALUE_CLOSE, CALL_CLOSE)
+AFTER_CLOSE = (KEY_OPEN, CALL_CLOSE)
+
 # A name longer than this is not a name (as in the JSON body).
 NAME_CAPTURE_CAP = 512
 
@@ -96,6 +108,7 @@ class GlmBody(Body):
         self.backslash = False  # a '\' was read where "\n" may be a separator
         self.name_length = 0
         self.after_name = True  # G_SEP/G_TAG: after the name (else after a key)
+        self.tags = AFTER_NAME
         self.tag = KEY_OPEN
         self.tag_pos = 0
         self.tag_at = 0
@@ -129,8 +142,7 @@ class GlmBody(Body):
                     if j > i:
                         self.value_text(text, i, j)
                     self.close_at = base + j
-                    self.tag = VALUE_CLOSE
-                    self.tag_pos = 1
+                    self.start_tag(IN_VALUE, base + j)
                     self.state = G_CLOSE
                     i = j + 1
             elif state == G_CLOSE or state == G_NEXT or state == G_TAG or state == G_KEY_TAG:
@@ -143,9 +155,7 @@ class GlmBody(Body):
                 else:
                     if j > i:
                         self.capture.append(text[i:j])
-                    self.tag_at = base + j
-                    self.tag = KEY_CLOSE
-                    self.tag_pos = 1
+                    self.start_tag(IN_KEY if self.capture else KEY_START, base + j)
                     self.state = G_KEY_TAG
                     i = j + 1
             elif state == G_NAME:
@@ -176,9 +186,7 @@ class GlmBody(Body):
                     if state == G_START:
                         self.defect(base + i, "not_a_call", "no name")
                     else:
-                        self.tag_at = base + i
-                        self.tag = KEY_OPEN if self.after_name else VALUE_OPEN
-                        self.tag_pos = 1
+                        self.start_tag(AFTER_NAME if self.after_name else AFTER_KEY, base + i)
                         self.state = G_TAG
                         i += 1
                 elif state == G_START:
@@ -196,7 +204,7 @@ class GlmBody(Body):
             self.cut_value()
         elif state == G_CLOSE_WS or state == G_NEXT:
             # A closing tag, then the end: the lookahead was cut, not failed.
-            self.end_value()
+            self.end_value(False)
             if self.closer == CALL_CLOSE:
                 self.missing_close()
                 self.args.append("}")
@@ -249,9 +257,7 @@ class GlmBody(Body):
             return i - 1
         self.after_name = True
         if tag:
-            self.tag_at = self.base + i - 1
-            self.tag = KEY_OPEN
-            self.tag_pos = 1
+            self.start_tag(AFTER_NAME, self.base + i - 1)
             self.state = G_TAG
         else:
             self.state = G_SEP
@@ -259,25 +265,25 @@ class GlmBody(Body):
 
     # -- tags --------------------------------------------------------------
 
+    def start_tag(self, tags, at):
+        """A '<' at offset ``at`` may begin one of ``tags``."""
+        self.tags = tags
+        self.tag = tags[0]
+        self.tag_pos = 1
+        self.tag_at = at
+
     def match(self, text, i, limit):
-        """Match the tag being read (``tag``, ``tag_pos`` of it read) in
-        states G_TAG, G_KEY_TAG, G_CLOSE and G_NEXT; act when it is complete
-        or fails.  Return the next index."""
+        """Match the tag being read (``tag``, ``tag_pos`` of it read, one of
+        ``tags``) in states G_TAG, G_KEY_TAG, G_CLOSE and G_NEXT; act when it
+        is complete or fails.  Return the next index."""
         tag = self.tag
         pos = self.tag_pos
         size = len(tag)
         while i < limit and pos < size:
             c = text[i]
             if c != tag[pos]:
-                # The second (or third) character picks between the tags a
-                # '<' may begin here.
-                state = self.state
-                if pos == 1 and c == "/" and (state == G_NEXT or (state == G_TAG and tag == KEY_OPEN)):
-                    tag = CALL_CLOSE
-                elif pos == 2 and c == "t" and state == G_CLOSE:
-                    tag = CALL_CLOSE
-                else:
-                    self.tag = tag
+                tag = other_tag(self.tags, tag, pos, c)
+                if tag is None:
                     self.tag_pos = pos
                     return self.tag_failed(text, i)
                 self.tag = tag
@@ -297,21 +303,26 @@ class GlmBody(Body):
         if state == G_TAG:
             if tag == VALUE_OPEN:
                 self.start_value(i)
-            else:
+            elif tag == KEY_OPEN:
                 self.event = EV_NAME
-                if tag == KEY_OPEN:
-                    self.start_key(i)
-                else:
-                    self.state = G_END  # a call without arguments
+                self.start_key(i)
+            elif tag == CALL_CLOSE:
+                self.event = EV_NAME
+                self.state = G_END  # a call without arguments
+            else:  # a stray closing tag
+                self.state = G_SEP
         elif state == G_KEY_TAG:
-            self.end_key()
+            if tag == KEY_CLOSE:
+                self.end_key()
+            else:  # a second "<arg_key>"
+                self.start_key(i)
         elif state == G_CLOSE:
             self.closer = tag
             self.spaces.clear()
             self.backslash = False
             self.state = G_CLOSE_WS
         else:  # G_NEXT: the "</arg_value>" was structural
-            self.end_value()
+            self.end_value(False)
             if tag == KEY_OPEN:
                 self.start_key(i)
             else:
@@ -443,8 +454,9 @@ class GlmBody(Body):
         self.null_text = ""
         escape_into(self.args, piece, 0, len(piece))
 
-    def end_value(self):
-        """The value closed (its closing tag began at ``close_at``): write it."""
+    def end_value(self, cut):
+        """The value closed (its closing tag began at ``close_at``), or with
+        ``cut`` the text ended inside it: write it."""
         write = self.write
         args = self.args
         if write == W_STRING:
@@ -468,7 +480,7 @@ class GlmBody(Body):
                 args.append('"')
                 escape_into(args, text, 0, len(text))
                 args.append('"')
-                if code & 15 != T_ANY:
+                if code & 15 != T_ANY and not cut:  # (a cut value is in the truncated span)
                     self.problems.append(
                         (
                             "invalid_value",
@@ -486,7 +498,7 @@ class GlmBody(Body):
         string stays open, as a JSON string cut by the end does)."""
         write = self.write
         if write == W_HELD:
-            self.end_value()
+            self.end_value(True)
         elif write == W_MAYBE_NULL:
             held = self.null_text
             self.write_key()
@@ -521,15 +533,14 @@ class GlmBody(Body):
             if self.closer == CALL_CLOSE:
                 # "</arg_value>" was missing: the value and the call end at
                 # the "</tool_call>"; the envelope reads the tag that follows.
-                self.end_value()
+                self.end_value(False)
                 self.missing_close()
                 self.args.append("}")
                 self.state = G_DONE
                 self.event = EV_TAG
                 return i + 1
             self.next_at = self.base + i
-            self.tag = KEY_OPEN
-            self.tag_pos = 1
+            self.start_tag(AFTER_CLOSE, self.base + i)
             self.state = G_NEXT
             return i + 1
         # Anything else: the closing tag and the whitespace were value text.
@@ -554,3 +565,16 @@ class GlmBody(Body):
                 "no </arg_value>: the value ends at </tool_call>",
             )
         )
+
+
+def other_tag(tags, tag, pos, c):
+    """The tag of ``tags`` that begins as ``tag[:pos]`` does and has ``c``
+    next, or ``None``."""
+    for other in tags:
+        if len(other) > pos and other[pos] == c:
+            k = 1
+            while k < pos and other[k] == tag[k]:
+                k += 1
+            if k == pos:
+                return other
+    return None
