@@ -359,6 +359,8 @@ class Proxy:
         plan = prepared.plan
         entry["mode"] = plan.mode
         entry["stream"] = plan.stream
+        if self.config.log_bodies:
+            entry["upstream_request_body"] = prepared.body  # what the upstream was asked (inject: the prompt)
         headers["Content-Type"] = "application/json"
         deadline = _Deadline(self.config)
         resp = await self._open("POST", self.config.root + request.path_qs, _dumps(prepared.body), headers, deadline)
