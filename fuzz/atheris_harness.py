@@ -5,7 +5,8 @@ One input is a few header bytes and a text::
     byte 0      option flags (see FLAG_*)
     byte 1      max_buffer when FLAG_SMALL_BUFFER is set: 1 + byte % 64;
                 its top two bits: reasoning (1: True, 2: "open")
-    byte 2      number of cut points, byte % 17
+    byte 2      number of cut points, (byte & 63) % 17; its top two bits:
+                the dialect (0 hermes, 1 qwen3_coder, 2 glm, 3 auto)
     2 bytes     per cut point, big-endian, taken modulo len(text) + 1
     the rest    the model's output, UTF-8 (invalid bytes and encoded
                 surrogates become lone surrogates)
@@ -22,6 +23,8 @@ drawn chunks, and the harness checks:
 * a call without problems has complete arguments: a JSON object, and in
   ``arguments="json"`` mode exactly ``json.dumps(json.loads(args),
   ensure_ascii=False)`` (save for the departures docs/grammar.md documents);
+  in the XML dialects every call's arguments are a JSON object, problems or
+  not (but a GLM call cut by the end of the text, kept as far as it went);
 * misuse raises what docs/grammar.md says (``ClosedError`` after ``close()``,
   ``TypeError`` for bytes, ``ValueError`` for a bad option) and nothing
   else raises at all;
@@ -60,7 +63,7 @@ import zlib
 FLAG_RAW = 0x01  # arguments="raw"
 FLAG_PYTHON = 0x02  # python_literals=True
 FLAG_SMALL_BUFFER = 0x04  # max_buffer = 1 + byte1 % 64 (byte1 == 255: 0, a ValueError)
-FLAG_TOOLS = 0x08  # tools=[get_weather, search]
+FLAG_TOOLS = 0x08  # tools=[get_weather, search] (typed parameters: the XML dialects read them)
 FLAG_UNKNOWN_CONTENT = 0x10  # unknown_tool="content"
 FLAG_EACH_CHAR = 0x20  # feed one character at a time (the cut points are ignored)
 FLAG_EMPTY_FEEDS = 0x40  # feed("") before each chunk
@@ -68,9 +71,18 @@ FLAG_STR_SUBCLASS = 0x80  # the text and the chunks are a str subclass
 
 HEADER = 3
 MAX_CUTS = 16
+DIALECTS = ("hermes", "qwen3_coder", "glm", "auto")  # by the top two bits of byte 2
+# Typed parameters of every kind, for the XML dialects' typing (the hermes
+# dialect only reads the names); the names are the corpus's and hermes.dict's.
 TOOLS = [
-    {"type": "function", "function": {"name": "get_weather", "parameters": {}}},
-    {"type": "function", "function": {"name": "search", "parameters": {}}},
+    {"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {
+        "city": {"type": "string"}, "days": {"type": "integer"}, "unit": {"enum": ["c", "f"]},
+        "verbose": {"type": "boolean"}, "ratio": {"type": "number"}, "note": {"type": ["string", "null"]},
+    }}}},
+    {"type": "function", "function": {"name": "search", "parameters": {"type": "object", "properties": {
+        "q": {"type": "string"}, "n": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+        "options": {"type": "object"}, "items": {"type": "array"}, "none": {"type": "null"},
+    }}}},
 ]
 PROBLEM_KINDS = frozenset(
     (
@@ -82,6 +94,10 @@ PROBLEM_KINDS = frozenset(
         "truncated",
         "unknown_tool",
         "call_in_reasoning",
+        # the XML dialects (docs/dialects.md)
+        "invalid_value",
+        "invalid_call",
+        "missing_close",
     )
 )
 
@@ -270,11 +286,14 @@ def decode_input(data, fdp_class):
     fdp = fdp_class(data)
     head = fdp.ConsumeBytes(HEADER).ljust(HEADER, b"\0")
     flags, buffer_byte, cut_byte = head[0], head[1], head[2]
-    count = cut_byte % (MAX_CUTS + 1)
+    count = (cut_byte & 63) % (MAX_CUTS + 1)
     raw_cuts = fdp.ConsumeBytes(2 * count)
     text = decode_text(fdp.ConsumeBytes(fdp.remaining_bytes()))
 
     options = {"arguments": "raw" if flags & FLAG_RAW else "json"}
+    dialect = DIALECTS[cut_byte >> 6]
+    if dialect != "hermes":
+        options["dialect"] = dialect
     if flags & FLAG_PYTHON:
         options["python_literals"] = True
     if flags & FLAG_SMALL_BUFFER:
@@ -445,6 +464,24 @@ def _plain(value):
 
 def check_arguments(message, options):
     """A call without problems has complete arguments, normalised in json mode."""
+    dialect = options.get("dialect", "hermes")
+    if dialect in ("qwen3_coder", "glm"):
+        # The model wrote no JSON, the body writes all of it: a JSON object
+        # whatever the input; but glm keeps a cut call as far as it went.
+        cut = {p.index for p in message.problems if p.kind == "truncated"} if dialect == "glm" else set()
+        for call in message.tool_calls:
+            if call.index in cut:
+                continue
+            try:
+                value = json.loads(call.arguments)
+            except RecursionError:  # nested past Python's limit: valid, json.loads cannot tell
+                continue
+            except ValueError as exc:
+                if "digits" in str(exc):  # an integer past sys.get_int_max_str_digits()
+                    continue
+                fail(f"an XML-dialect call's arguments are not JSON ({exc})", call=call, problems=message.problems)
+            if not isinstance(value, dict):
+                fail("an XML-dialect call's arguments are not a JSON object", call=call)
     if options.get("python_literals") and options["arguments"] == "raw":
         return  # the model's Python text
     flawed = {problem.index for problem in message.problems}

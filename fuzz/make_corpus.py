@@ -32,11 +32,15 @@ RAW, PYTHON, SMALL, TOOLS, UNKNOWN_CONTENT, EACH_CHAR, EMPTY_FEEDS, SUBCLASS = (
 )
 
 
-def seed(text, flags=0, buffer=0, cuts=()):
+DIALECTS = ("hermes", "qwen3_coder", "glm", "auto")  # the top two bits of byte 2
+
+
+def seed(text, flags=0, buffer=0, cuts=(), dialect="hermes"):
     """The bytes of one input: header, cut points, UTF-8 text (surrogates passed)."""
     body = text.encode("utf-8", "surrogatepass")
     cuts = list(cuts)[:16]
-    header = bytes([flags, buffer, len(cuts)]) + b"".join(c.to_bytes(2, "big") for c in cuts)
+    count = len(cuts) | DIALECTS.index(dialect) << 6
+    header = bytes([flags, buffer, count]) + b"".join(c.to_bytes(2, "big") for c in cuts)
     return header + body
 
 
@@ -133,6 +137,62 @@ DAMAGED = [
 
 # The minimal reproducer of each finding (fuzz/README.md, "Findings"), written
 # to fuzz/findings/: run_fuzz.sh seeds every run with them.
+def qwen(name, params, bare=False):
+    """A Qwen3-Coder block as its template writes it (a newline around each value)."""
+    body = "".join(f"<parameter={k}>\n{v}\n</parameter>\n" for k, v in params)
+    inner = f"<function={name}>\n{body}</function>"
+    return inner if bare else f"<tool_call>\n{inner}\n</tool_call>"
+
+
+def glm(name, params, newlines=False):
+    """A GLM block: GLM-4.7/5 (no newlines) or GLM-4.5/4.6 (newlines)."""
+    sep = "\n" if newlines else ""
+    pairs = "".join(f"{sep}<arg_key>{k}</arg_key>{sep}<arg_value>{v}</arg_value>" for k, v in params)
+    return f"<tool_call>{name}{pairs}{sep}</tool_call>"
+
+
+# (name, dialect, text): Qwen3-Coder / Qwen3.5 and GLM outputs, well-formed and
+# damaged, for the tools of the harness (get_weather, search: typed parameters).
+XML = [
+    ("qwen-coder-one", "qwen3_coder", "I'll check.\n\n" + qwen("get_weather", [("city", "Beijing"), ("days", "3")])),
+    ("qwen-coder-typed", "qwen3_coder", qwen("get_weather", [("city", "São Paulo"), ("days", " 7 "),
+                                                              ("verbose", "True"), ("ratio", "1.5e3"),
+                                                              ("note", "None"), ("unit", "c")])),
+    ("qwen-coder-objects", "qwen3_coder", qwen("search", [("q", "x"), ("options", "{'a': True, 'b': [1, None]}"),
+                                                          ("items", '[1, "two", {"3": null}]'), ("n", "null")])),
+    ("qwen-coder-two", "qwen3_coder", qwen("get_weather", [("city", "Paris")]) + "\n"
+     + qwen("search", [("q", "weather in Paris")])),
+    ("qwen-coder-tags-in-value", "qwen3_coder", qwen("search", [("q", "use </parameter> to close\n"
+                                                                 "and <parameter=x> mid-line")])),
+    ("qwen-coder-missing-param-close", "qwen3_coder",
+     "<tool_call>\n<function=get_weather>\n<parameter=city>\nBeijing\n<parameter=days>\n2\n</function>\n</tool_call>"),
+    ("qwen-coder-missing-function-close", "qwen3_coder",
+     "<tool_call>\n<function=get_weather>\n<parameter=city>\nBeijing\n</parameter>\n</tool_call>"),
+    ("qwen-coder-bare", "qwen3_coder", "Sure: " + qwen("get_weather", [("city", "Oslo")], bare=True) + " done"),
+    ("qwen-coder-bare-empty", "qwen3_coder", "<function=>\n</function>"),
+    ("qwen-coder-misfit", "qwen3_coder", qwen("get_weather", [("days", "forty"), ("verbose", "yes"),
+                                                              ("ratio", "1_000")])),
+    ("qwen-coder-dup", "qwen3_coder", qwen("get_weather", [("city", "a"), ("city", "b")])),
+    ("qwen-coder-cut", "qwen3_coder", "<tool_call>\n<function=get_weather>\n<parameter=city>\nBeij"),
+    ("qwen-coder-think", "qwen3_coder", "<think>\nCall it.\n</think>\n\n" + qwen("get_weather", [("city", "東京")])),
+    ("qwen-coder-no-params", "qwen3_coder", qwen("get_time", [])),
+    ("glm47-one", "glm", "I'll check." + glm("get_weather", [("city", "Beijing"), ("days", "3")])),
+    ("glm45-one", "glm", glm("get_weather", [("city", "Beijing"), ("unit", "c")], newlines=True)),
+    ("glm-no-args", "glm", "<tool_call>get_time</tool_call>"),
+    ("glm-escaped-newlines", "glm", "<tool_call>get_weather\\n<arg_key>city</arg_key>\\n<arg_value>Rome</arg_value>"
+     "\\n</tool_call>"),
+    ("glm-typed", "glm", glm("search", [("q", "x"), ("n", "5"), ("options", '{"a": 1}'), ("items", "[1, 2]"),
+                                        ("none", "null")])),
+    ("glm-tags-in-value", "glm", glm("search", [("q", "a </arg_value> b <arg_key> c")])),
+    ("glm-missing-value-close", "glm", "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Rome</tool_call>"),
+    ("glm-cut", "glm", "<tool_call>get_weather<arg_key>city</arg_key><arg_value>Ro"),
+    ("glm-bad-key", "glm", "<tool_call>f<arg_key>path<x></arg_key><arg_value>1</arg_value></tool_call>"),
+    ("glm-two", "glm", glm("get_weather", [("city", "a")]) + glm("search", [("q", "b")])),
+    ("auto-mixed", "auto", qwen("get_weather", [("city", "a")]) + glm("search", [("q", "b")])
+     + '<tool_call>\n{"name": "search", "arguments": {"q": "c"}}\n</tool_call>'),
+    ("auto-bare", "auto", "x " + qwen("search", [("q", "bare")], bare=True)),
+]
+
 FINDINGS = [
     ("named-escape-surrogate", PYTHON,
      "<tool_call>{'name': 'f', 'arguments': {'a': '\\N{\ud800}'}}</tool_call>"),
@@ -222,6 +282,16 @@ def main():
         seeds.append((f"{name}-damaged{kind}", seed("".join(chars), rng.choice([0, RAW, PYTHON]), 0, [at])))
     for name, text in jsontestsuite_seeds(args.jsontestsuite, rng):
         seeds.append((name, seed(text, rng.choice([0, 0, RAW, PYTHON]), 0, [rng.randrange(1, len(text))])))
+    # The XML dialects (after the rest, with a generator of their own, so that
+    # the seeds above stay the same bytes).
+    xml_rng = random.Random(13)
+    for name, dialect, text in XML:
+        size = len(text)
+        cuts = sorted(xml_rng.sample(range(1, size), min(size - 1, xml_rng.randrange(1, 6)))) if size > 1 else []
+        seeds.append((name, seed(text, TOOLS, 0, cuts, dialect)))
+        flags = xml_rng.choice([0, RAW, SMALL, TOOLS | UNKNOWN_CONTENT, TOOLS | EACH_CHAR, TOOLS | PYTHON])
+        buffer = xml_rng.randrange(64) | xml_rng.choice([0, 64, 128])  # reasoning off, True, "open"
+        seeds.append((f"{name}-f{flags:02x}", seed(text, flags, buffer, cuts[:2], dialect)))
     CORPUS.mkdir(exist_ok=True)
     for old in CORPUS.glob("*"):
         old.unlink()

@@ -873,3 +873,356 @@ def parser_options(draw, modes=("json", "raw"), call_id=None, max_buffer: bool =
     if reasoning is not False:
         options["reasoning"] = reasoning
     return options
+
+
+# ---------------------------------------------------------------------------
+# The XML dialects: Qwen3-Coder (``<function=NAME>`` / ``<parameter=NAME>``)
+# and GLM (``NAME<arg_key>K</arg_key><arg_value>V</arg_value>``), with the
+# request's tools: random tools whose parameters have JSON Schema types, so
+# that a value is typed by its schema (docs/dialects.md, "Typing the values").
+
+XML_DIALECTS = ("qwen3_coder", "glm")
+DIALECTS = ("hermes", "qwen3_coder", "glm", "auto")
+QWEN_TAGS = ("<function=", "</function>", "<parameter=", "</parameter>")
+GLM_TAGS = ("<arg_key>", "</arg_key>", "<arg_value>", "</arg_value>")
+
+# A parameter's schema and how a fitting value of it is drawn (see _typed_value).
+_SCHEMAS = [
+    ("string", {"type": "string"}),
+    ("string", {"type": "string", "enum": ["a", "b"]}),
+    ("nullable_string", {"type": ["string", "null"]}),
+    ("nullable_string", {"anyOf": [{"type": "string"}, {"type": "null"}]}),
+    ("integer", {"type": "integer"}),
+    ("integer", {"type": "int"}),  # vLLM's alias
+    ("number", {"type": "number"}),
+    ("number", {"type": "float"}),
+    ("boolean", {"type": "boolean"}),
+    ("object", {"type": "object", "properties": {}}),
+    ("object", {"type": "dict"}),
+    ("array", {"type": "array", "items": {}}),
+    ("null", {"type": "null"}),
+    ("nullable_integer", {"type": ["integer", "null"]}),
+    ("any", {}),
+    ("any", {"description": "no type"}),
+]
+_PARAM_NAMES = ["path", "content", "city", "n", "limit", "verbose", "options", "items", "query",
+                "ratio", "mode", "x", "old_str", "new_str", "timeout"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class XmlTool:
+    """A tool of the request: its name and (parameter, kind, schema) triples."""
+
+    name: str
+    params: Tuple[Tuple[str, str, Any], ...]
+
+    def openai(self) -> dict:
+        return {"type": "function", "function": {"name": self.name, "parameters": {
+            "type": "object", "properties": {p: dict(schema) for p, _, schema in self.params}}}}
+
+    def kind(self, param: str) -> str:
+        return next((kind for p, kind, _ in self.params if p == param), "any")
+
+
+@st.composite
+def xml_tools(draw) -> Tuple[XmlTool, ...]:
+    """One to three tools with typed parameters (names unique)."""
+    names_ = draw(st.lists(st.sampled_from(TOOL_NAMES), min_size=1, max_size=3, unique=True))
+    tools = []
+    for name in names_:
+        params = draw(st.lists(st.sampled_from(_PARAM_NAMES), max_size=4, unique=True))
+        tools.append(XmlTool(name, tuple((p, *draw(st.sampled_from(_SCHEMAS))) for p in params)))
+    return tuple(tools)
+
+
+# Text of a string value: prose, code, unicode and the tags themselves where
+# they cannot end the value (docs/dialects.md rule 4/5: a </parameter> not
+# followed by a tag, a tag in the middle of a line).
+_XML_STRING_PIECES = [
+    "x", "Zürich", "東京", "🚀", " ", "  ", "\t", "\n", "\r\n", '"', "'", "\\", "\\n", "{", "}",
+    "[1, 2]", "null", "None", "True", "42", "<", ">", "a < b", "<b>bold</b>", "def f():\n    return 1\n",
+    "</parameter> and more", "see <parameter=x> here", "a </function> b", "x </tool_call> y",
+    "</arg_value> not yet", "<arg_key>k</arg_key> inline", "<tool_call", "<think>", "\u2028", "\x00", "\x1f",
+]  # fmt: skip
+_XML_TEXT = st.lists(st.one_of(st.text(max_size=5), st.sampled_from(_XML_STRING_PIECES)), max_size=6).map("".join)
+_PLAIN_WORDS = ["hello", "world", "the", "file", "is", "ready", "ok", "x1", "naïve", "東京"]
+
+
+def _xml_safe(text: str, dialect: str) -> bool:
+    """True when ``text`` as a string value is read back exactly: nothing in it
+    can end the value (docs/dialects.md, rules 4 and 5; GLM's </arg_value> and
+    </tool_call> rules), and no tag prefix is left hanging at its end."""
+    if dialect == "qwen3_coder":
+        ends = ("<parameter=", "</function>", "</tool_call>")
+        for i, line in enumerate(text.split("\n")):
+            if line.startswith(ends) or (i == 0 and text.startswith(ends)):
+                return False
+        if re.search(r"</parameter>\s*(<parameter=|</function>|</tool_call>|$)", text):
+            return False
+        if re.search(r"</parameter>\s*$|<$", text):
+            return False
+    else:
+        if re.search(r"</arg_value>\s*(<arg_key>|</tool_call>|<|$)", text):
+            return False
+        if re.search(r"</tool_call>\s*(<|$)", text):
+            return False
+    # A trailing prefix of a closing tag would join the real closing tag.
+    return not any(text.endswith(tag[:k]) for tag in ("</parameter>", "</arg_value>", "</tool_call>")
+                   for k in range(1, len(tag)))
+
+
+_JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6),
+                          st.text(alphabet="abcxyz é東", max_size=5))
+_PY_VALUES = st.recursive(_JSON_SCALARS, lambda c: st.one_of(
+    st.lists(c, max_size=3), st.dictionaries(st.text(alphabet="abkey", min_size=1, max_size=3), c, max_size=3)),
+    max_leaves=6)
+
+
+@st.composite
+def _typed_value(draw, kind: str, dialect: str) -> Tuple[str, Any, bool]:
+    """(text as the model writes it, the JSON value it must give, streams as a string)."""
+    if kind in ("string", "nullable_string") or (kind == "any" and dialect == "qwen3_coder"):
+        text = draw(_XML_TEXT.filter(lambda t: _xml_safe(t, dialect)))
+        if kind == "nullable_string" and text in ("null", "None"):
+            return text, None, False
+        return text, text, True
+    if kind == "any":  # GLM, no schema: JSON, else a Python literal, else the raw text
+        choice = draw(st.integers(0, 2))
+        if choice == 0:
+            value = draw(_PY_VALUES.filter(lambda v: not isinstance(v, str)))
+            return json.dumps(value, ensure_ascii=False), value, False
+        if choice == 1:
+            value = draw(_PY_VALUES.filter(lambda v: isinstance(v, (dict, list))))
+            return repr(value), value, False
+        words = draw(st.lists(st.sampled_from(_PLAIN_WORDS), min_size=2, max_size=4))
+        return " ".join(words), " ".join(words), False
+    pad = draw(st.sampled_from(["", "", " ", "  "]))
+    if kind in ("integer", "nullable_integer"):
+        if kind == "nullable_integer" and draw(st.booleans()):
+            text = draw(st.sampled_from(["null", "None"]))
+            return pad + text + pad, None, False
+        value = draw(st.integers(-(2**63), 2**63))
+        return pad + str(value) + pad, value, False
+    if kind == "number":
+        text = draw(st.one_of(st.integers(-10**9, 10**9).map(str),
+                              st.floats(allow_nan=False, allow_infinity=False).map(repr)))
+        return pad + text + pad, json.loads(text), False
+    if kind == "boolean":
+        value = draw(st.booleans())
+        text = draw(st.sampled_from([str(value).lower(), str(value), str(value).upper()]))
+        return pad + text + pad, value, False
+    if kind in ("object", "array"):
+        value = draw(_PY_VALUES.filter(lambda v: isinstance(v, dict if kind == "object" else list)))
+        text = json.dumps(value, ensure_ascii=False) if draw(st.booleans()) else repr(value)
+        return pad + text + pad, value, False
+    assert kind == "null"
+    return pad + draw(st.sampled_from(["null", "None"])) + pad, None, False
+
+
+# Values that do not fit their parameter's type: an invalid_value problem and
+# the raw text as a string (not pinned exactly here: only the generic properties).
+_MISFITS = ["forty", "1_000", "3.5.1", "yes", "", "{'a': 1", "[1, 2", "nul", "\"{'a': 1}\"", "0x10", "1e999x"]
+
+
+@dataclass(frozen=True)
+class XmlCall:
+    """One well-formed XML call and what a parser must make of it."""
+
+    name: str
+    pairs: Tuple[Tuple[str, Any], ...]  # (parameter, JSON value) in order
+    block: str
+
+    @property
+    def json_arguments(self) -> str:
+        return json.dumps(dict(self.pairs), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class XmlOutput:
+    """A model output in an XML dialect, its tools, and what a parser must make of it."""
+
+    dialect: str
+    text: str
+    tools: Optional[Tuple[XmlTool, ...]]
+    content: Optional[str]
+    calls: Tuple[XmlCall, ...]
+
+    def options(self) -> dict:
+        options: dict = {"dialect": self.dialect}
+        if self.tools is not None:
+            options["tools"] = [tool.openai() for tool in self.tools]
+        return options
+
+
+def _render_qwen(name: str, rendered: List[Tuple[str, str]], style: str, bare: bool) -> str:
+    """A Qwen3-Coder block: the template's newlines (``template``), none (``compact``)."""
+    if style == "template":
+        params = "".join(f"<parameter={k}>\n{v}\n</parameter>\n" for k, v in rendered)
+        inner = f"<function={name}>\n{params}</function>"
+        return inner if bare else f"<tool_call>\n{inner}\n</tool_call>"
+    params = "".join(f"<parameter={k}>{v}</parameter>" for k, v in rendered)
+    inner = f"<function={name}>{params}</function>"
+    return inner if bare else f"<tool_call>{inner}</tool_call>"
+
+
+def _render_glm(name: str, rendered: List[Tuple[str, str]], style: str) -> str:
+    """A GLM block: GLM-4.5/4.6 (newlines), GLM-4.7/5 (none), or the two characters \\n."""
+    sep = {"glm45": "\n", "glm47": "", "escaped": "\\n"}[style]
+    pairs = "".join(f"{sep}<arg_key>{k}</arg_key>{sep}<arg_value>{v}</arg_value>" for k, v in rendered)
+    return f"<tool_call>{name}{pairs}{sep if rendered and sep == chr(10) else ''}</tool_call>"
+
+
+@st.composite
+def xml_call(draw, dialect: str, tools: Optional[Tuple[XmlTool, ...]], bare_ok: bool = True) -> XmlCall:
+    """One well-formed call of a tool (declared or not) in ``dialect``."""
+    by_name = {tool.name: tool for tool in tools or ()}
+    if by_name and draw(st.integers(0, 4)):
+        tool = by_name[draw(st.sampled_from(sorted(by_name)))]
+    else:
+        tool = XmlTool(draw(st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,12}", fullmatch=True)), ())
+    declared = [p for p, _, _ in tool.params]
+    extra = draw(st.lists(st.sampled_from(_PARAM_NAMES), max_size=2))
+    params = list(dict.fromkeys(draw(st.permutations(declared))[: draw(st.integers(0, len(declared)))] + extra))
+    rendered, pairs = [], []
+    for param in params:
+        kind = tool.kind(param) if tools is not None else "any"
+        text, value, streamed = draw(_typed_value(kind, dialect))
+        if dialect == "qwen3_coder" and not streamed:
+            text = text.strip(" ")  # (the template's padding newlines are added around every value)
+        rendered.append((param, text))
+        pairs.append((param, value))
+    if dialect == "qwen3_coder":
+        style = draw(st.sampled_from(["template", "template", "compact"]))
+        if style == "compact":  # no padding: a value's own leading/trailing newline would be taken for it
+            bad = [k for k, v in rendered if v.startswith("\n") or v.endswith("\n")]
+            if bad:
+                style = "template"
+        bare = bare_ok and draw(st.integers(0, 5)) == 0
+        block = _render_qwen(tool.name, rendered, style, bare)
+    else:
+        block = _render_glm(tool.name, rendered, draw(st.sampled_from(["glm45", "glm47", "glm47", "escaped"])))
+    return XmlCall(tool.name, tuple(pairs), block)
+
+
+def _xml_content(dialect: str) -> st.SearchStrategy[str]:
+    # No "<function=" in content under qwen3_coder (it opens a bare block), and no
+    # '<' right before a block's first character changes anything else.
+    return content_segments().filter(lambda s: "<function=" not in s and "<think>" not in s
+                                     and "</think>" not in s)
+
+
+@st.composite
+def xml_outputs(draw, dialect: Optional[str] = None, max_calls: int = 3) -> XmlOutput:
+    """A well-formed output in an XML dialect (or ``auto``: Qwen3-Coder, GLM and
+    hermes blocks mixed), with or without tools, and its exact expectations."""
+    dialect = dialect or draw(st.sampled_from(XML_DIALECTS + ("auto",)))
+    tools = draw(st.one_of(st.none(), xml_tools())) if draw(st.integers(0, 3)) else None
+    calls: List[Any] = []
+    for _ in range(draw(st.integers(0, max_calls))):
+        which = dialect if dialect != "auto" else draw(st.sampled_from(XML_DIALECTS + ("hermes",)))
+        if which == "hermes":
+            calls.append(draw(_RENDER_CALL))
+        else:
+            calls.append(draw(xml_call(which, tools, bare_ok=which == "qwen3_coder")))
+    segments = [draw(_xml_content(dialect)) for _ in range(len(calls) + 1)]
+    # A bare block needs no blank before it, but content right before "<function="
+    # must not end in a tag prefix ("<tool_call" + bare block would become a tag).
+    text = segments[0] + "".join(call.block + segment for call, segment in zip(calls, segments[1:]))
+    expected_calls = tuple(
+        call if isinstance(call, XmlCall)
+        else XmlCall(call.name, tuple(call.args.items()), call.block)
+        for call in calls
+    )
+    return XmlOutput(dialect, text, tools, expected_content(segments), expected_calls)
+
+
+@st.composite
+def xml_damaged(draw, dialect: Optional[str] = None) -> Tuple[str, dict]:
+    """(text, options): an XML-dialect output with defects: values that do not
+    fit their type, tags inside values where they do count, missing
+    ``</parameter>``/``</function>``/``</arg_value>``/``</tool_call>``, bare
+    ``<function=>``, bad names, duplicate parameters, cut tags, then the
+    character mutations of ``damaged()``."""
+    output = draw(xml_outputs(dialect))
+    text = output.text
+    defects = [
+        "<function=>", "<function=a b>", "<parameter=>", "</parameter>\n<parameter=", "<parameter=x>\n1\n",
+        "</function>", "</tool_call>", "<tool_call>", "<arg_key>", "</arg_key>", "<arg_value>", "</arg_value>",
+        "<arg_key>k</arg_key><arg_value>", "\n<parameter=dup>\nv\n</parameter>\n", "\\n", "<function=f>",
+        "<tool_call>\n<function=f>\n<parameter=a>\n1", "<tool_call>f<arg_key>a</arg_key><arg_value>1",
+        *_MISFITS, *QWEN_TAGS, *GLM_TAGS,
+    ]  # fmt: skip
+    for _ in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["insert", "delete_tag", "mutate", "truncate", "misfit"]))
+        if kind == "insert":
+            at = draw(st.integers(0, len(text)))
+            text = text[:at] + draw(st.sampled_from(defects)) + text[at:]
+        elif kind == "delete_tag":
+            spots = [(i, tag) for tag in (*QWEN_TAGS, *GLM_TAGS, OPEN_TAG, CLOSE_TAG) for i in _find_all(text, tag)]
+            if spots:
+                i, tag = draw(st.sampled_from(spots))
+                text = text[:i] + text[i + len(tag):]
+        elif kind == "truncate":
+            text = text[: draw(st.integers(0, len(text)))]
+        elif kind == "misfit":  # replace a value's text by one that does not fit
+            spots = [m.end() for m in re.finditer(r"<parameter=[^>]*>\n?|<arg_value>", text)]
+            if spots:
+                at = draw(st.sampled_from(spots))
+                end = min([j for j in (text.find("</parameter>", at), text.find("</arg_value>", at)) if j >= 0],
+                          default=len(text))
+                text = text[:at] + draw(st.sampled_from(_MISFITS)) + text[end:]
+        else:
+            text = draw(_mutate(text))
+    return text, output.options()
+
+
+_XML_SOUP = [*QWEN_TAGS, *GLM_TAGS, OPEN_TAG, CLOSE_TAG, "<think>", "</think>", ">", "<", "</", "f", "get_weather",
+             "city", "x", "1", "null", "None", "True", "{'a': 1}", '{"a": 1}', "[1]", "\n", " ", "\\n", "Zürich",
+             "<function=get_weather>", "<parameter=city>", "<arg_key>city</arg_key>", "```", "{"]  # fmt: skip
+
+
+def xml_soup() -> st.SearchStrategy[str]:
+    """The pieces XML-dialect outputs are made of, strung together in any order."""
+    return st.lists(st.sampled_from(_XML_SOUP), max_size=40).map("".join)
+
+
+@st.composite
+def dialect_texts(draw, dialect: str) -> Tuple[str, dict]:
+    """(text, options) for ``dialect``: well-formed or damaged outputs of every
+    dialect (the others' too: a parser of one dialect meets the others'
+    texts), XML soup, reasoning before them, arbitrary text; with or without
+    the XML tools."""
+    source = draw(st.integers(0, 6))
+    options: dict = {}
+    if source <= 1:
+        output = draw(xml_outputs(None if dialect in ("hermes", "auto") else dialect))
+        text, options = output.text, output.options()
+    elif source == 2:
+        text, options = draw(xml_damaged(None if dialect in ("hermes", "auto") else dialect))
+    elif source == 3:
+        text = draw(xml_soup())
+    elif source == 4:
+        text = draw(any_text())
+    elif source == 5:
+        text = draw(st.one_of(hermes_outputs().map(lambda o: o.text), damaged()))
+    else:
+        before = "".join(draw(st.lists(st.sampled_from(_THINKING), max_size=6)))
+        inner, options = draw(xml_damaged(None if dialect in ("hermes", "auto") else dialect))
+        text = before + inner
+    options["dialect"] = dialect
+    if "tools" not in options and draw(st.integers(0, 3)) == 0:
+        options["tools"] = [tool.openai() for tool in draw(xml_tools())]
+    return text, options
+
+
+@st.composite
+def dialect_options(draw, base: dict, call_id=None, max_buffer: bool = True) -> dict:
+    """``base`` (dialect, tools) plus the other options drawn as ``parser_options`` draws them."""
+    options = draw(parser_options(call_id=call_id, max_buffer=max_buffer))
+    options.pop("tools", None)
+    options.update(base)
+    if "tools" in options:
+        options["unknown_tool"] = draw(st.sampled_from(["call", "call", "content"]))
+    else:
+        options.pop("unknown_tool", None)
+    return options
