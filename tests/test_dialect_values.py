@@ -144,3 +144,22 @@ def test_dialect_option(backend):
     for dialect in ("hermes", "auto"):
         message = backend.parse(text, dialect=dialect)
         assert [(c.name, c.arguments) for c in message.tool_calls] == [("f", '{"a": 1}')]
+
+
+def test_readme_dialect_example_is_true():
+    """README's Dialects example runs, and each ``expression  # value`` line holds."""
+    import pathlib
+    import re
+
+    import hermes_parse
+
+    readme = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Dialects:", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    checked = [re.fullmatch(r"(\S[^#]*?)\s+# (.+)", line) for line in code.splitlines()]
+    names = {"hermes_parse": hermes_parse}
+    exec("\n".join(line for line, match in zip(code.splitlines(), checked) if not match), names)
+    checks = [match.groups() for match in checked if match]
+    assert len(checks) == 2
+    for expression, value in checks:
+        assert eval(expression, names) == eval(value), expression
