@@ -336,6 +336,7 @@ def test_raw_arguments_read_as_json(backend):
         "x < y </ z </arg_ </arg_valuex </tool_callx",
         "a</arg_value>\\x",
         "a</tool_call>b",  # a </tool_call> followed by text is value text too
+        "see <tool_call>get_time</tool_call>!",
         "</",
         "<",
     ],
@@ -371,6 +372,23 @@ def test_missing_closing_value_tag(backend):
     message = glm(text, backend)
     assert calls(message) == [("f", {"a": 1})] and message.content == "ok"
     assert kinds(message) == ["invalid_arguments", "trailing_text"]
+
+
+def test_missing_call_close_between_calls_is_value_text(backend):
+    """A limit of rule 5: "</arg_value>" then "<tool_call>" is not structural (the body
+    would have to read the next block's tag), so a forgotten "</tool_call>" between
+    two calls makes the rest value text, up to a "</tool_call>" that ends it (rule 6)."""
+    text = "<tool_call>f<arg_key>a</arg_key><arg_value>x</arg_value><tool_call>g</tool_call><tool_call>h</tool_call>"
+    message = glm(text, backend)
+    assert calls(message) == [("f", {"a": "x</arg_value><tool_call>g"}), ("h", {})]
+    assert kinds(message) == ["invalid_arguments"]
+
+
+def test_max_buffer_before_the_name(backend):
+    """Past max_buffer characters before the name is sent, the block is content, as in the JSON dialect."""
+    text = "<tool_call>" + "n" * 40 + "</tool_call>"
+    message = glm(text, backend, max_buffer=20)
+    assert message.content == text and message.tool_calls == [] and kinds(message) == ["not_a_call"]
 
 
 # -- defects after the name ----------------------------------------------------
