@@ -7,7 +7,7 @@ from hermes_parse.machine.values cimport escape_into, json_value
 
 cdef int EV_END, EV_NAME, EV_NONE, EV_TAG, T_ANY, T_NULLABLE, T_STRING
 cdef int Q_OPEN, Q_OPEN_TAG, Q_NAME, Q_BETWEEN, Q_BETWEEN_TAG, Q_PNAME, Q_VALUE
-cdef int Q_VALUE_TAG, Q_CLOSE_WS, Q_CLOSE_TAG, Q_AFTER, Q_DONE
+cdef int Q_VALUE_TAG, Q_CLOSE_WS, Q_CLOSE_TAG, Q_AFTER, Q_DONE, Q_END
 cdef str FUNCTION_OPEN, PARAM_OPEN, PARAM_CLOSE, FUNCTION_CLOSE, CALL_CLOSE, LT, LT_SLASH
 cdef int A_PARAM_OPEN, A_PARAM_CLOSE, A_FUNCTION_CLOSE, A_CALL_CLOSE, A_ENDS
 cdef Py_ssize_t NAME_CAPTURE_CAP
@@ -29,6 +29,7 @@ cdef class Qwen3CoderBody(Body):
     cdef public bint failed
     cdef public int allow
     cdef public Py_ssize_t name_at
+    cdef public bint unsent
     cdef public Py_ssize_t name_length
     cdef public str param
     cdef public bint opened
@@ -71,6 +72,8 @@ cdef class Qwen3CoderBody(Body):
     @cython.final
     @cython.locals(tag=str, state=int)
     cdef tag_done(self, Py_ssize_t i)
+    @cython.final
+    cdef end_block(self)
     @cython.final
     cdef missing(self, str tag)
     @cython.final

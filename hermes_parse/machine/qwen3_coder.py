@@ -53,6 +53,7 @@ Q_CLOSE_WS = 8  # after a "</parameter>" in a value: whitespace
 Q_CLOSE_TAG = 9  # after "</parameter>" and whitespace: the tag that makes it structural?
 Q_AFTER = 10  # after "</function>": whitespace, then '<'
 Q_DONE = 11  # the block's closing was read (EV_END)
+Q_END = 12  # the closing was read with the name: EV_END on the next feed (or finish)
 
 FUNCTION_OPEN = "<function="
 PARAM_OPEN = "<parameter="
@@ -92,6 +93,7 @@ class Qwen3CoderBody(Body):
         self.state = Q_NAME if bare else Q_OPEN
         self.base = 0
         self.name_at = -1  # (a bare block's name starts where the first feed does)
+        self.unsent = False
         self.tag = LT
         self.tag_pos = 0
         self.tag_at = 0
@@ -161,6 +163,9 @@ class Qwen3CoderBody(Body):
                         self.release_close(False)
             elif state == Q_OPEN_TAG:
                 i = self.open_tag(text, i, limit)
+            elif state == Q_END:
+                self.state = Q_DONE
+                self.event = EV_END
             else:
                 c = text[i]
                 if c == " " or c == "\n" or c == "\r" or c == "\t":
@@ -168,6 +173,8 @@ class Qwen3CoderBody(Body):
                 elif c != "<":
                     if state == Q_AFTER:
                         self.defect(base + i, "trailing_text", "text after </function>")
+                    elif self.unsent:
+                        self.defect(base + i, "not_a_call", "no tag after <function=NAME>")
                     elif state == Q_BETWEEN:
                         self.end_object()
                         self.defect(
@@ -193,7 +200,7 @@ class Qwen3CoderBody(Body):
 
     def finish(self):
         state = self.state
-        if state == Q_AFTER or state == Q_DONE:
+        if state == Q_AFTER or state == Q_DONE or state == Q_END:
             return False
         if state == Q_VALUE:
             self.end_value(self.read_to)
@@ -267,8 +274,13 @@ class Qwen3CoderBody(Body):
         if self.state == Q_NAME:
             self.name = name
             self.value_start = self.name_at
-            self.event = EV_NAME
             self.state = Q_BETWEEN
+            if self.bare:
+                # A bare block is a call only once a tag of ours follows the
+                # name: prose that mentions "<function=NAME>" stays content.
+                self.unsent = True
+            else:
+                self.event = EV_NAME
         else:
             self.start_value(name, i)
         return i + 1
@@ -338,6 +350,8 @@ class Qwen3CoderBody(Body):
             self.state = Q_VALUE
         elif state == Q_CLOSE_TAG:
             self.release_close(True)
+        elif self.unsent:
+            self.defect(self.tag_at, "not_a_call", "no tag of ours after <function=NAME>")
         elif self.tag_pos == 1:
             # "<" and not a tag of ours between parameters: the body is over
             # without its "</function>"; the envelope matches the tag.
@@ -381,6 +395,9 @@ class Qwen3CoderBody(Body):
                 return
             self.spaces.clear()
             self.end_value(self.close_at)
+        elif self.unsent:  # the tag after a bare block's name: it is a call
+            self.unsent = False
+            self.event = EV_NAME
         # A tag that ends a value or stands between parameters.
         if tag == PARAM_OPEN:
             self.start_name(self.tag_at)
@@ -388,13 +405,19 @@ class Qwen3CoderBody(Body):
         elif tag == FUNCTION_CLOSE:
             self.end_object()
             if self.bare:
-                self.state = Q_DONE
-                self.event = EV_END
+                self.end_block()
             else:
                 self.state = Q_AFTER
         else:  # "</tool_call>" where "</function>" belonged
             self.end_object()
             self.missing("</function>")
+            self.end_block()
+
+    def end_block(self):
+        """The block's closing tag was read: EV_END, after the name if it goes now."""
+        if self.event == EV_NAME:
+            self.state = Q_END
+        else:
             self.state = Q_DONE
             self.event = EV_END
 
