@@ -548,10 +548,33 @@ def test_a_bare_function_block_is_a_call(backend):
     assert message.problems == []
 
 
-def test_a_bare_block_with_a_bad_name_is_content(backend):
-    text = "see <function=a b> here"
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see <function=a b> here",  # a bad name
+        "The syntax is <function=NAME> where NAME is a tool.",  # no tag after the name
+        "x <function=f>\n<b>bold</b> after",  # a tag that is none of ours
+        "x <function=f>\n</para",  # cut before a tag of ours is complete
+        "use <function=f>",
+    ],
+)
+def test_a_bare_block_is_a_call_only_once_a_tag_follows_its_name(backend, text):
+    """Prose that mentions <function=NAME> stays content: the name of a bare block is
+    sent with the <parameter= or </function> after it."""
     message = check(backend, text, **Q)
     assert message.content == text and message.tool_calls == []
+    assert kinds(message) == ["not_a_call"]
+
+
+def test_bare_blocks_without_parameters(backend):
+    message = check(backend, "x <function=f></function>  y", **Q)
+    assert message == Message("x   y", [ToolCall(0, "call_0", "f", "{}")])
+    parser = backend.StreamParser(**Q)
+    assert parser.feed("x <function=f>\n") == [{"content": "x "}]
+    assert [d["tool_calls"][0]["function"]["name"] for d in parser.feed("</function>")] == ["f"]
+    message = check(backend, "x <function=f>\n</tool_call> y", **Q)
+    assert message.tool_calls[0].arguments == "{}" and message.content == "x  y"
+    assert kinds(message) == ["missing_close"]
 
 
 # -- the external cases ---------------------------------------------------------------
