@@ -26,8 +26,9 @@ may hold the tags themselves; when ``</arg_value>`` is missing, a
 ``</tool_call>`` followed by whitespace and then a ``<`` or the end closes
 the value and the call (an ``invalid_arguments`` problem).  Only that bounded
 stretch is held back: a tag being matched and the whitespace after it.  The
-body reads the block's ``</tool_call>`` itself (``EV_END``).  See
-``docs/dialects.md``.
+body reads the block's ``</tool_call>`` itself (``EV_END``).  Stray closing
+tags that GLM models write where no tag belongs are skipped (``AFTER_NAME``
+and the other tables below).  See ``docs/dialects.md``, "GLM body".
 """
 
 from .body import Body
