@@ -5,10 +5,9 @@ on both twins, every text streamed in many chunkings against the one-shot parse.
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import hermes_parse.machine
@@ -68,6 +67,7 @@ def test_arguments_are_json_dumps_of_the_values(backend):
 
 
 def test_a_call_without_parameters_gets_an_empty_object(backend):
+    """A call with no parameters gets {}."""
     for text in (
         "<tool_call>\n<function=now>\n</function>\n</tool_call>",
         "<tool_call><function=now></function></tool_call>",
@@ -105,6 +105,7 @@ def test_raw_arguments_are_the_same_text(backend):
     ],
 )
 def test_one_leading_and_one_trailing_newline_are_padding(backend, raw, value):
+    """Exactly one leading and one trailing newline are removed from a value; nothing else."""
     text = f"<tool_call>\n<function=f>\n<parameter=p>{raw}</parameter>\n</function>\n</tool_call>"
     assert json.loads(args_of(backend, text)) == {"p": value}
 
@@ -142,6 +143,7 @@ def test_a_long_value_is_not_held(backend):
 
 
 def test_unicode_and_control_characters_are_escaped(backend):
+    """A value's characters are escaped as json.dumps(ensure_ascii=False) escapes them."""
     value = 'é 中文 😀 "q" \\ \t \x01 \x1f \u2028 \ud800'
     text = block("f", ("p", value))
     arguments = args_of(backend, text)
@@ -211,6 +213,7 @@ TYPED = tool(
     ],
 )
 def test_values_are_typed_by_the_schema(backend, param, raw, value):
+    """Each value is written as its parameter's type says (json.dumps form)."""
     text = block("typed", (param, raw))
     message = check(backend, text, every_cut=False, tools=[TYPED], **Q)
     assert message.tool_calls[0].arguments == '{"%s": %s}' % (param, value)
@@ -234,6 +237,7 @@ def test_values_are_typed_by_the_schema(backend, param, raw, value):
     ],
 )
 def test_a_value_that_does_not_fit_is_its_text_and_a_problem(backend, param, raw):
+    """A value that does not fit its type is its text as a string, with an invalid_value problem."""
     text = block("typed", (param, raw))
     message = check(backend, text, every_cut=False, tools=[TYPED], **Q)
     assert json.loads(message.tool_calls[0].arguments) == {param: raw}
@@ -255,6 +259,7 @@ def test_without_tools_every_value_is_a_string(backend):
 
 
 def test_a_nullable_string_is_streamed_once_it_cannot_be_null(backend):
+    """A nullable string is held only while it may still be null/None."""
     parser = backend.StreamParser(tools=[TYPED], **Q)
     out = parser.feed("<tool_call>\n<function=typed>\n<parameter=ns>\nNon")
     assert out[1:] == [{"tool_calls": [{"index": 0, "function": {"arguments": '{"ns": '}}]}]
@@ -264,6 +269,7 @@ def test_a_nullable_string_is_streamed_once_it_cannot_be_null(backend):
 
 
 def test_non_string_values_come_out_when_they_close(backend):
+    """A non-string value is written whole when its closing is certain."""
     parser = backend.StreamParser(tools=[TYPED], **Q)
     out = parser.feed("<tool_call>\n<function=typed>\n<parameter=i>\n12")
     assert out[1:] == [{"tool_calls": [{"index": 0, "function": {"arguments": '{"i": '}}]}]
@@ -293,11 +299,13 @@ def test_non_string_values_come_out_when_they_close(backend):
     ],
 )
 def test_tags_inside_values(backend, value):
+    """The tags inside a value, where they do not close it, are text of the value."""
     text = block("write_file", ("content", value), ("mode", "w"))
     assert json.loads(args_of(backend, text)) == {"content": value, "mode": "w"}
 
 
 def test_a_close_tag_is_structural_before_each_ending_tag(backend):
+    """</parameter> closes a value before whitespace and <parameter=, </function> or </tool_call>."""
     for after in ("<parameter=b>\nB\n</parameter>\n</function>", "</function>", "</tool_call>"):
         text = "<tool_call>\n<function=f>\n<parameter=a>\nA\n</parameter> \n\t " + after
         message = check(backend, text, **Q)
@@ -305,6 +313,7 @@ def test_a_close_tag_is_structural_before_each_ending_tag(backend):
 
 
 def test_a_missing_close_parameter_ends_at_a_tag_at_a_line_start(backend):
+    """A value without </parameter> ends at a <parameter= at a line start (missing_close)."""
     # vLLM's test_extract_tool_calls_missing_closing_parameter_tag, re-stated.
     text = (
         "Let me check the weather for you:\n<tool_call>\n<function=get_current_weather>\n"
@@ -333,6 +342,7 @@ def test_a_missing_close_parameter_ends_at_a_tag_at_a_line_start(backend):
     ],
 )
 def test_a_missing_close_at_the_value_start_or_after_a_newline(backend, rest, expected):
+    """</function>, </tool_call> and <parameter= end an unclosed value at its start or after a newline."""
     for value in ("\nA\n", "A\n"):
         text = "<tool_call>\n<function=f>\n<parameter=a>" + value + rest
         message = check(backend, text, **Q)
@@ -389,6 +399,7 @@ def test_several_calls_in_one_chunk(backend):
 
 
 def test_duplicate_parameters_are_both_written(backend):
+    """A repeated parameter is written twice (json.loads keeps the last) and reported."""
     text = block("f", ("a", "1"), ("b", "2"), ("a", "3"))
     message = check(backend, text, **Q)
     arguments = message.tool_calls[0].arguments
@@ -421,6 +432,7 @@ def test_duplicate_parameters_are_both_written(backend):
     ],
 )
 def test_bad_names_and_bodies_are_content(backend, body):
+    """A block whose body is not <function=NAME> with a good name is content (not_a_call)."""
     text = "Hi <tool_call>\n" + body + "\n</tool_call> bye"
     message = check(backend, text, every_cut=len(text) < 200, **Q)
     assert message.tool_calls == [] and message.content == text
@@ -430,18 +442,21 @@ def test_bad_names_and_bodies_are_content(backend, body):
 
 
 def test_a_name_of_512_characters_is_a_name(backend):
+    """The name cap is 512 characters: a name that long is a name."""
     name = "n" * 512
     text = f"<tool_call><function={name}></function></tool_call>"
     assert check(backend, text, every_cut=False, **Q).tool_calls[0].name == name
 
 
 def test_a_block_cut_before_its_name_is_content(backend):
+    """A block cut off before its name is complete is content."""
     for text in ("<tool_call>\n<function=get_wea", "<tool_call>\n<func", "<tool_call>\n<function="):
         message = check(backend, text, **Q)
         assert message.content == text and kinds(message) == ["not_a_call"], text
 
 
 def test_the_name_is_sent_only_when_complete(backend):
+    """The call's first delta waits for the name's '>'."""
     parser = backend.StreamParser(**Q)
     assert parser.feed("<tool_call>\n<function=get_") == []
     assert parser.feed("weather") == []
@@ -488,6 +503,7 @@ def test_a_bad_tag_after_the_name(backend, rest):
 
 
 def test_text_after_close_function_is_skipped(backend):
+    """Text between </function> and </tool_call> is skipped (trailing_text)."""
     text = "<tool_call>\n<function=f>\n</function>\nstray</tool_call>ok"
     message = check(backend, text, **Q)
     assert message.tool_calls[0].arguments == "{}" and message.content == "ok"
@@ -515,6 +531,7 @@ def test_text_after_close_function_is_skipped(backend):
     ],
 )
 def test_a_call_cut_by_the_end_keeps_its_arguments_closed(backend, rest, arguments):
+    """A call cut by the end keeps its arguments as far as they went, as valid JSON."""
     tools = [tool("get_weather", city={"type": "string"}, days={"type": "integer"})]
     text = "<tool_call>\n<function=get_weather>\n" + rest
     message = check(backend, text, tools=tools, **Q)
@@ -535,6 +552,7 @@ def test_a_call_ended_by_close_function_at_the_end_is_not_cut(backend):
 
 
 def test_a_bare_function_block_is_a_call(backend):
+    """A <function=...> block without <tool_call> is a call."""
     # vLLM's test_extract_tool_calls_fallback_no_tags, re-stated (Ollama #16686).
     text = (
         "I'll check the weather for you.\n\n<function=get_current_weather>\n"
@@ -567,6 +585,7 @@ def test_a_bare_block_is_a_call_only_once_a_tag_follows_its_name(backend, text):
 
 
 def test_bare_blocks_without_parameters(backend):
+    """Bare blocks ended by </function> or </tool_call> right after the name."""
     message = check(backend, "x <function=f></function>  y", **Q)
     assert message == Message("x   y", [ToolCall(0, "call_0", "f", "{}")])
     parser = backend.StreamParser(**Q)
@@ -656,12 +675,14 @@ VLLM_CASES = [
 
 @pytest.mark.parametrize("text, calls, content", VLLM_CASES)
 def test_vllm_cases(backend, text, calls, content):
+    """vLLM's model outputs give vLLM's calls and content."""
     message = check(backend, text, every_cut=False, tools=VLLM_TOOLS, **Q)
     assert [(call.name, json.loads(call.arguments)) for call in message.tool_calls] == calls
     assert message.content == content
 
 
 def test_vllm_type_conversion_cases(backend):
+    """vLLM's typed and anyOf parameters come out typed as vLLM expects."""
     # test_extract_tool_calls_type_conversion and ..._anyof_type_conversion (vLLM).
     tools = [
         tool(
@@ -731,6 +752,7 @@ def test_vllm_type_conversion_cases(backend):
 
 
 def test_vllm_streamed_deltas(backend):
+    """vLLM's speculative-decoding deltas (three parameters in one) give the whole call."""
     # test_streaming_multi_param_single_chunk (vLLM): its very deltas.
     deltas = [
         "<tool_call>",
@@ -830,12 +852,14 @@ SGLANG_CASES = [
 
 @pytest.mark.parametrize("text, calls, content", SGLANG_CASES)
 def test_sglang_cases(backend, text, calls, content):
+    """SGLang's model outputs give SGLang's calls and content."""
     message = check(backend, text, every_cut=False, tools=SGLANG_TOOLS, **Q)
     assert [(call.name, json.loads(call.arguments)) for call in message.tool_calls] == calls
     assert message.content == content
 
 
 def test_sglang_streamed_chunks(backend):
+    """SGLang's streamed chunks give its calls and content."""
     # test_streaming_single_tool_call and test_streaming_with_text_and_tool (SGLang).
     for chunks, content, arguments in (
         (
@@ -894,6 +918,7 @@ def test_sglang_streamed_chunks(backend):
     ],
 )
 def test_sglang_numeric_precision(backend, schema, raw, expected):
+    """SGLang's numeric cases: big integers kept exactly, numbers in json.dumps form."""
     text = f"<tool_call><function=lookup><parameter=value>{raw}</parameter></function></tool_call>"
     message = check(backend, text, every_cut=False, tools=[tool("lookup", value=schema)], **Q)
     assert message.tool_calls[0].arguments == '{"value": %s}' % expected
@@ -926,6 +951,7 @@ def sglang_call(city_block):
     ],
 )
 def test_sglang_tags_in_values(backend, city_block, city, missing):
+    """SGLang's values with tag-like text; a drifted close marker stays text here."""
     tools = [tool("get_weather", city={"type": "string"}, days={"type": "integer"})]
     text = sglang_call(city_block)
     message = check(backend, text, every_cut=False, tools=tools, **Q)
@@ -977,7 +1003,6 @@ def fragment_texts():
     return st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join)
 
 
-@settings(max_examples=200)
 @given(text=fragment_texts(), data=st.data())
 def test_streamed_equals_one_shot_and_arguments_are_json(backend, text, data):
     """Any soup of the body's pieces: every chunking gives the one-shot result, and
@@ -997,9 +1022,11 @@ def test_streamed_equals_one_shot_and_arguments_are_json(backend, text, data):
     assert Message.from_deltas(out, problems) == expected
 
 
-@settings(max_examples=200)
 @given(text=fragment_texts())
-def test_the_twins_agree(text):
+def test_the_twins_agree(pytestconfig, text):
+    """The compiled twin and the pure-Python one give the same message."""
+    if pytestconfig.getoption("--no-c-extensions"):
+        pytest.skip("--no-c-extensions")
     compiled = hermes_parse.machine.compiled()
     if compiled is None:
         pytest.skip("the Cython extension is not built")
@@ -1012,6 +1039,7 @@ def test_the_twins_agree(text):
 
 
 def test_random_chunkings_of_a_long_output(backend):
+    """A long output with tags in a value: random chunkings give the one-shot result."""
     text = (
         "Sure.\n\n"
         + block("write_file", ("path", "a.py"), ("content", "def f():\n    return '</parameter>'\n" * 30))
