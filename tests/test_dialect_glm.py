@@ -409,9 +409,22 @@ def test_defect_where_a_tag_is_expected(backend, rest, arguments):
     if arguments is None:
         assert message.tool_calls == [] and kinds(message) == ["not_a_call"]
         return
-    # The call keeps what was complete, as a JSON object; the rest of the block is skipped.
+    # The call keeps what was complete, as a JSON object; the rest of the block is
+    # skipped, the span from the unfinished pair's key on (nothing lost).
     assert calls(message) == [("f", arguments)] and message.content == "next"
     assert kinds(message) == ["invalid_arguments"]
+    problem = message.problems[0]
+    assert text[problem.offset - len("<arg_key>") :].startswith("<arg_key>")
+    assert problem.offset + problem.length == text.index("</tool_call>")
+
+
+def test_bad_key_span_starts_at_the_key(backend):
+    # Found by the dialects' "nothing lost" property (FINDINGS.md, 15:47).
+    text = "<tool_call>f<arg_key>path<x></arg_key><arg_value>1</arg_value></tool_call>"
+    message = glm(text, backend)
+    assert calls(message) == [("f", {})]
+    problem = message.problems[0]
+    assert (problem.kind, problem.offset) == ("invalid_arguments", text.index("path"))
 
 
 @pytest.mark.parametrize(

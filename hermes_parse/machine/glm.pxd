@@ -36,6 +36,7 @@ cdef class GlmBody(Body):
     cdef public dict tool_types
     cdef public str key_json
     cdef public Py_ssize_t key_at
+    cdef public bint in_pair
     cdef public bint opened
     cdef public int code
     cdef public int write

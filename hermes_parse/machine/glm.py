@@ -117,6 +117,7 @@ class GlmBody(Body):
         self.capture.clear()
         self.key_json = ""
         self.key_at = 0
+        self.in_pair = False  # a key begun, its value not yet
         self.opened = False  # "{" written
         self.seen.clear()
         self.code = T_ANY
@@ -368,6 +369,8 @@ class GlmBody(Body):
         if not self.decided:
             self.defect(at, "not_a_call", detail)
             return
+        if self.in_pair:  # the key read so far is in the span too
+            at = self.key_at
         if self.opened:
             self.args.append("}")
         self.defect(at, "invalid_arguments", detail)
@@ -376,6 +379,7 @@ class GlmBody(Body):
 
     def start_key(self, i):
         self.key_at = self.base + i
+        self.in_pair = True
         self.capture.clear()
         self.state = G_KEY
 
@@ -412,6 +416,7 @@ class GlmBody(Body):
     def start_value(self, i):
         """ "<arg_value>" was read up to ``i``."""
         self.value_at = self.base + i
+        self.in_pair = False
         code = self.code
         if code & 15 == T_STRING:
             if code & T_NULLABLE:
