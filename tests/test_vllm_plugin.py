@@ -136,11 +136,14 @@ def _stream(parser, request, text, size, end=True):
 def test_registered_by_the_plugin_file_through_vllms_own_loader():
     manager = _manager()
     manager.tool_parsers.pop("hermes_parse", None)
-    manager.import_tool_parser(str(PLUGIN_PATH))  # what --tool-parser-plugin does
-    assert "hermes_parse" in manager.list_registered()
-    cls = manager.get_tool_parser("hermes_parse")
-    assert cls.__name__ == "HermesParseToolParser"
-    assert issubclass(cls, vllm_plugin.ToolParser)
+    try:
+        manager.import_tool_parser(str(PLUGIN_PATH))  # what --tool-parser-plugin does
+        assert "hermes_parse" in manager.list_registered()
+        cls = manager.get_tool_parser("hermes_parse")
+        assert cls.__name__ == "HermesParseToolParser"
+        assert issubclass(cls, vllm_plugin.ToolParser)
+    finally:  # the other tests check against this module's classes
+        vllm_plugin.register()
 
 
 def test_register_is_idempotent():
@@ -315,10 +318,10 @@ def test_delta_messages_serialize_as_validated_ones(tokenizer):
 
 # --------------------------------------------------------------------------
 # vLLM's serving-layer Parser (0.2x on): the object chat completions drive.
-def _serving_parser_cls(tokenizer, reasoning=None):
+def _serving_parser_cls(tokenizer, reasoning=None, tool="hermes_parse"):
     pm = pytest.importorskip("vllm.parser.parser_manager", reason="this vLLM has no vllm.parser layer")
     return pm.ParserManager.get_parser(
-        tool_parser_name="hermes_parse", reasoning_parser_name=reasoning, enable_auto_tools=True, tokenizer=tokenizer
+        tool_parser_name=tool, reasoning_parser_name=reasoning, enable_auto_tools=True, tokenizer=tokenizer
     )
 
 
@@ -441,7 +444,7 @@ print(sorted(n for n in ToolParserManager.list_registered() if n.startswith("her
     assert out.returncode == 0, out.stderr[-3000:]
     lines = out.stdout.strip().splitlines()
     assert lines[-2] == str(checkout / "hermes_parse" / "__init__.py")
-    assert lines[-1] == "['hermes_parse', 'hermes_parse_python']"
+    assert lines[-1] == str(sorted(vllm_plugin.TOOL_PARSERS))
 
 
 # --------------------------------------------------------------------------
@@ -593,3 +596,84 @@ def test_required_without_structural_tag_goes_to_vllms_json_list(tokenizer, monk
         '<think>\nok\n</think>[{"name": "get_weather", "parameters": {"city": "Oslo"}}]', request, enable_auto_tools=True
     )
     assert reasoning == "\nok\n" and [(c.name, json.loads(c.arguments)) for c in calls] == [("get_weather", {"city": "Oslo"})]
+
+
+# --------------------------------------------------------------------------
+# The dialects as parser names, on the ToolParser path and the one-pass Parser.
+TYPED_TOOLS = [
+    {"type": "function", "function": {"name": "get_weather", "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"},
+                                         "metric": {"type": "boolean"}}}}},
+    {"type": "function", "function": {"name": "write_file", "parameters": {
+        "type": "object", "properties": {"path": {"type": "string"}, "content": {"type": "string"}}}}},
+]
+QWEN3_CODER = (
+    "I'll check.\n<tool_call>\n<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n"
+    "<parameter=days>\n3\n</parameter>\n<parameter=metric>\nTrue\n</parameter>\n</function>\n</tool_call>"
+)
+QWEN3_CODER_TAGS_IN_VALUE = (
+    "<tool_call>\n<function=write_file>\n<parameter=path>\na.xml\n</parameter>\n<parameter=content>\n"
+    "x </parameter> y\n</parameter>\n</function>\n</tool_call>"
+)
+GLM = "<tool_call>get_weather\n<arg_key>city</arg_key>\n<arg_value>Paris</arg_value>\n<arg_key>days</arg_key>\n<arg_value>3</arg_value>\n</tool_call>"
+GLM47 = "Sure.<tool_call>get_weather<arg_key>city</arg_key><arg_value>Oslo</arg_value></tool_call><tool_call>write_file</tool_call>"
+HERMES = TEXTS[1]
+DIALECT_CASES = {  # name -> texts it reads
+    "hermes_parse_qwen3_coder": [QWEN3_CODER, QWEN3_CODER_TAGS_IN_VALUE],
+    "hermes_parse_glm": [GLM, GLM47],
+    "hermes_parse_auto": [QWEN3_CODER, GLM, GLM47, HERMES],
+}
+DIALECT_PARAMS = [(name, text) for name, texts in DIALECT_CASES.items() for text in texts]
+
+
+def _dialect(name):
+    return vllm_plugin.TOOL_PARSERS[name].parser_options["dialect"]
+
+
+@pytest.mark.parametrize("size", [1, 5, 10_000])
+@pytest.mark.parametrize("name, text", DIALECT_PARAMS)
+def test_dialect_names_on_the_tool_parser_path(tokenizer, name, text, size):
+    """Stream and whole equal hermes_parse.parse(text, dialect=..., tools=request.tools):
+    the request's schemas reach the core (days is typed 3, not "3")."""
+    expected = hermes_parse.parse(text, dialect=_dialect(name), tools=TYPED_TOOLS)
+    assert expected.tool_calls
+    expected = (expected.content, [(c.name, c.arguments) for c in expected.tool_calls])
+    parser, request = _new_parser(tokenizer, tools=TYPED_TOOLS, name=name)
+    assert _accumulate(_stream(parser, request, text, size)) == expected
+    parser, request = _new_parser(tokenizer, tools=TYPED_TOOLS, name=name)
+    info = parser.extract_tool_calls(text, request)
+    assert (info.content, [(c.function.name, c.function.arguments) for c in info.tool_calls]) == expected
+
+
+def test_values_typed_by_the_requests_schema(tokenizer):
+    parser, request = _new_parser(tokenizer, tools=TYPED_TOOLS, name="hermes_parse_qwen3_coder")
+    [call] = parser.extract_tool_calls(QWEN3_CODER, request).tool_calls
+    assert json.loads(call.function.arguments) == {"city": "Paris", "days": 3, "metric": True}
+    parser, request = _new_parser(tokenizer, tools=None, name="hermes_parse_qwen3_coder")
+    [call] = parser.extract_tool_calls(QWEN3_CODER, request).tool_calls
+    assert json.loads(call.function.arguments) == {"city": "Paris", "days": "3", "metric": "True"}  # no schema: text
+
+
+@pytest.mark.parametrize("size", [1, 5, 10_000])
+@pytest.mark.parametrize("name, text", DIALECT_PARAMS)
+def test_dialect_names_on_the_one_pass_parser(tokenizer, name, text, size):
+    cls = _unified_cls(tokenizer, tool=name, reasoning=name)
+    assert issubclass(cls, vllm_plugin.HermesParseParser) and cls.tool_parser_cls.parser_options == {"dialect": _dialect(name)}
+    request = _chat_request(tools=TYPED_TOOLS, tool_choice="auto")
+    text = "<think>\nA call: <tool_call>get_weather</tool_call>\n</think>\n\n" + text
+    expected = _expected(text, dialect=_dialect(name), tools=TYPED_TOOLS, reasoning=True)
+    assert expected[0].startswith("\nA call")
+    assert _unified_stream(cls(tokenizer, request.tools), request, text, size)[:2] == expected
+    reasoning, content, calls = cls(tokenizer, request.tools).parse(text, request, enable_auto_tools=True)
+    assert (reasoning, (content, [(c.name, c.arguments) for c in calls])) == expected
+
+
+@pytest.mark.parametrize("name, marker", [("hermes_parse_qwen3_coder", "<function="), ("hermes_parse_glm", "<arg_key>")])
+def test_dialect_structural_tags_for_required(tokenizer, name, marker):
+    """"required" / named: xgrammar forces the dialect's own envelope, as for vLLM's
+    qwen3_coder and glm47 parsers, and our parser reads it."""
+    if not hasattr(vllm_plugin.ToolParser, "structural_tag_model"):
+        pytest.skip("this vLLM has no structural tags")
+    serving = _serving_parser_cls(tokenizer, tool=name)
+    request = serving(tokenizer).adjust_request(_chat_request(tools=TYPED_TOOLS, tool_choice="required"))
+    assert marker in request.structured_outputs.structural_tag

@@ -1,4 +1,9 @@
-"""hermes-parse as a vLLM tool parser, registered as ``hermes_parse``.
+"""hermes-parse as a vLLM tool parser, registered as ``hermes_parse`` (Hermes
+JSON bodies), ``hermes_parse_python`` (and Python dicts),
+``hermes_parse_qwen3_coder``, ``hermes_parse_glm`` and ``hermes_parse_auto``
+(the dialects, docs/dialects.md); where vLLM has its unified Parser (0.32 on),
+the same names as reasoning parsers: one of ours for both runs one pass over
+reasoning and tool calls (``HermesParseParser``, docs/vllm.md).
 
     vllm serve MODEL --enable-auto-tool-choice \\
       --tool-parser-plugin "$(hermes-parse vllm-plugin-path)" --tool-call-parser hermes_parse
@@ -96,9 +101,9 @@ _INIT_TAKES_TOOLS = "tools" in inspect.signature(ToolParser.__init__).parameters
 # (get_remaining_unstreamed_args); before, it json.dumps()es a parsed object.
 _ARGS_AS_TEXT = hasattr(ToolParser, "get_remaining_unstreamed_args")
 
-# Tokens that end a turn in the Hermes / ChatML family.  The tokenizer's own
-# eos_token is added per tokenizer.
-_END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>")
+# Tokens that end a turn in the Hermes / ChatML family (and GLM's two).  The
+# tokenizer's own eos_token is added per tokenizer.
+_END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|user|>", "<|observation|>")
 _end_ids_cache: dict = {}
 
 
@@ -507,10 +512,39 @@ class HermesParsePythonToolParser(HermesParseToolParser):
     parser_options = {"python_literals": True}
 
 
+class HermesParseQwen3CoderToolParser(HermesParseToolParser):
+    """Qwen3-Coder / Qwen3.5 XML bodies (``<function=NAME><parameter=P>``), each
+    value typed by the request's tool schema: ``hermes_parse_qwen3_coder``."""
+
+    parser_options = {"dialect": "qwen3_coder"}
+    structural_tag_model = "qwen_3_coder"  # as vLLM's qwen3_coder
+
+
+class HermesParseGlmToolParser(HermesParseToolParser):
+    """GLM-4.5 to GLM-5 bodies (``NAME<arg_key>K</arg_key><arg_value>V</arg_value>``):
+    ``hermes_parse_glm``."""
+
+    parser_options = {"dialect": "glm"}
+    structural_tag_model = "glm_4_7"  # as vLLM's glm45 / glm47
+
+
+class HermesParseAutoToolParser(HermesParseToolParser):
+    """Each block read in the dialect it shows (JSON, Qwen3-Coder XML or GLM):
+    ``hermes_parse_auto``.  No one grammar covers the three, so for
+    ``tool_choice`` "required" or named vLLM forces and parses a JSON list."""
+
+    parser_options = {"dialect": "auto"}
+    structural_tag_model = None
+    supports_required_and_named = True
+
+
 #: Registered name -> tool parser class.
 TOOL_PARSERS = {
     NAME: HermesParseToolParser,
     PYTHON_NAME: HermesParsePythonToolParser,
+    "hermes_parse_qwen3_coder": HermesParseQwen3CoderToolParser,
+    "hermes_parse_glm": HermesParseGlmToolParser,
+    "hermes_parse_auto": HermesParseAutoToolParser,
 }
 
 
