@@ -499,7 +499,11 @@ def test_a_bad_tag_after_the_name(backend, rest):
     expected = '{"a": "1"}' if rest.startswith("<parameter=a>") else "{}"
     assert message.tool_calls[0].arguments == expected
     assert message.content == "!"
-    assert kinds(message) == ["invalid_call"]
+    (problem,) = message.problems
+    assert problem.kind == "invalid_call"
+    # The span runs from the bad tag's '<' to the </tool_call>: no character is lost.
+    bad = text.index(rest) + (rest.index("</parameter>\n<") + 13 if expected != "{}" else 0)
+    assert (problem.offset, problem.offset + problem.length) == (bad, text.rindex("</tool_call>"))
 
 
 def test_text_after_close_function_is_skipped(backend):

@@ -288,9 +288,9 @@ class Qwen3CoderBody(Body):
     def bad_name(self, i, detail):
         if self.state == Q_NAME:
             self.defect(self.base + i, "not_a_call", detail)
-        else:
+        else:  # the problem spans the parameter's tag from its '<': nothing read is lost
             self.end_object()
-            self.defect(self.base + i, "invalid_call", detail)
+            self.defect(self.name_at, "invalid_call", detail)
 
     # -- tags --------------------------------------------------------------
 
