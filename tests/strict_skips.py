@@ -24,8 +24,8 @@ ALLOWED_REASONS = (
     re.compile(r"a placeholder path\Z"),  # a README command on a path the reader fills in
 )
 # The engine rooms' tests run in their own environments (.ci/vllm-env.sh,
-# .ci/xinference-env.sh: later steps of .ci/run); in the core step they skip.
-ROOM_TESTS = re.compile(r"(tests/)?test_(vllm|xinference)[\w]*\.py(::|\Z)")
+# .ci/xinference-env.sh, .ci/sglang-env.sh: later steps of .ci/run); in the core step they skip.
+ROOM_TESTS = re.compile(r"(tests/)?test_(vllm|xinference|serve_vllm|sglang)[\w]*\.py(::|\Z)")
 
 # (nodeid, reason) of the skips that break the rule, in this process's session.
 _BAD: list = []
