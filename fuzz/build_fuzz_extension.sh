@@ -95,16 +95,25 @@ if ! "$PYTHON" -c "import Cython" 2> /dev/null; then
   exit 1
 fi
 SETUP_INFO="$("$PYTHON" - "$SRC/setup.py" <<'PY'
-import ast, sys
-# setup.py's COMPILED_MODULES and the compiler_directives={...} literal of its
-# cythonize() call.
+import ast, os, sys
+# setup.py's compiled modules and the compiler_directives={...} literal of its
+# cythonize() call.  The modules: COMPILED_MODULES when it is a literal, else
+# setup.py's rule: every hermes_parse/machine/*.py but its PLAIN_MODULES.
 tree = ast.parse(open(sys.argv[1]).read())
-directives = modules = None
+directives = modules = plain = None
 for node in ast.walk(tree):
     if isinstance(node, ast.keyword) and node.arg == "compiler_directives":
         directives = ast.literal_eval(node.value)
     if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "COMPILED_MODULES" for t in node.targets):
-        modules = ast.literal_eval(node.value)
+        try:
+            modules = ast.literal_eval(node.value)
+        except ValueError:  # computed by the rule below
+            modules = None
+    if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PLAIN_MODULES" for t in node.targets):
+        plain = ast.literal_eval(node.value)
+if modules is None and plain is not None:
+    machine = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), "hermes_parse", "machine")
+    modules = sorted(n[:-3] for n in os.listdir(machine) if n.endswith(".py") and n[:-3] not in plain)
 if directives is None:
     sys.exit("setup.py: no compiler_directives found")
 if not modules:
