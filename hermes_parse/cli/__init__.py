@@ -44,6 +44,7 @@ from .records import (
     existing_calls,
     fix_chat,
     fix_stream,
+    json_line_chunks,
     json_lines,
     loads_slow,
     server_reasoning,
@@ -87,6 +88,8 @@ formats (detected from the start of each input; --format forces one):
           {", ".join(DEFAULT_FIELDS[2:])}
   chat    OpenAI chat.completion responses: one JSON object, or JSON Lines of them
   sse     a captured stream of chat.completion.chunk events (data: lines, data: [DONE])
+  parquet a Parquet file: one record a row, the text taken from --field (a column, or a
+          path into one) or the default fields; needs pyarrow (the arrow extra)
 
 {EXIT_CODES}"""
 
@@ -238,6 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also read Python dict literals ({'name': ..., 'arguments': {...}}), as Hermes-2-Pro writes them",
     )
     group.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default="hermes",
+        help="what is inside a <tool_call> block: hermes (JSON, the default), qwen3_coder"
+        " (<function=NAME><parameter=P>), glm (NAME <arg_key>/<arg_value>), auto (each block"
+        " as it shows)",
+    )
+    group.add_argument(
         "--reasoning",
         choices=("off", "on", "open"),
         default="off",
@@ -258,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     group = inputs.add_argument_group("input")
     group.add_argument(
         "--format",
-        choices=("auto",) + ("text", "jsonl", "chat", "sse"),
+        choices=("auto",) + ("text", "jsonl", "chat", "sse", "parquet"),
         default="auto",
         help="the input format (default: detected for each input)",
     )
@@ -295,6 +306,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     extract.add_argument(
         "--with-problems", action="store_true", help="add the problems found to each output record"
+    )
+    extract.add_argument(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="write to FILE instead of stdout (Parquet when FILE ends in .parquet)",
+    )
+    extract.add_argument(
+        "--output-format",
+        choices=("jsonl", "parquet"),
+        help="jsonl (one message a line; the default) or parquet (one row a message: record,"
+        " content, reasoning, tool_calls and, with --with-problems, problems); needs pyarrow",
     )
     extract.add_argument(
         "--truncated",
@@ -467,11 +490,14 @@ def _extractor(args: argparse.Namespace, problems: bool) -> Extractor:
         problems=problems,
         truncated=getattr(args, "truncated", "keep"),
         reasoning=REASONING[args.reasoning],
+        dialect=args.dialect,
     )
 
 
 # --reasoning's values, as StreamParser and parse take them.
 REASONING = {"off": False, "on": True, "open": "open"}
+# --dialect's values (the core's; "auto" picks per block).
+DIALECTS = ("hermes", "qwen3_coder", "glm", "auto")
 
 
 Record = Tuple[int, Optional[int], str, object, bytes]
@@ -483,6 +509,8 @@ def _resolve(source: Source, fmt: str) -> str:
     detected = detect(source.head)
     if fmt == "auto" or detected == "empty":  # an empty input has no record, in any format
         return detected
+    if fmt == "parquet":
+        return "parquet"
     if fmt in ("jsonl", "chat"):
         return "json" if detected == "json" else "jsonl"
     return fmt
@@ -498,7 +526,10 @@ def _records(source: Source, fmt: str, reporter: Reporter) -> Iterator[Record]:
     """
     if fmt == "empty":
         return
-    if fmt == "sse":
+    if fmt == "parquet":
+        for number, (value, raw) in enumerate(_parquet_rows(source), 1):
+            yield number, None, "json", value, raw
+    elif fmt == "sse":
         for number, (line, events) in enumerate(sse_streams(source, reporter), 1):
             yield number, line, "sse", events, b""
     elif fmt == "jsonl":
@@ -528,6 +559,44 @@ def _records(source: Source, fmt: str, reporter: Reporter) -> Iterator[Record]:
         yield 1, None, "text", text, data
 
 
+def _parquet_rows(source: Source) -> Iterator[Tuple[dict, bytes]]:
+    from .parquet import row_chunks
+
+    for rows in row_chunks(source, None, every_column=True):
+        for row in rows:
+            yield row, b""
+
+
+def _record_chunks(source: Source, fmt: str, reporter: Reporter, field: Optional[str]) -> Iterator[List[Record]]:
+    """``_records`` a list at a time, for the batch path: the records of one
+    block read of JSON Lines, 1024 elements of a JSON array, one Parquet
+    batch; a record at a time otherwise (a stream, a text)."""
+    if fmt == "jsonl":
+        number = 0
+        for chunk in json_line_chunks(source, reporter):
+            yield [(number + i, line, "json", value, raw) for i, (line, value, raw) in enumerate(chunk, 1)]
+            number += len(chunk)
+    elif fmt == "parquet":
+        from .parquet import row_chunks
+
+        number = 0
+        for rows in row_chunks(source, field):
+            yield [(number + i, None, "json", row, b"") for i, row in enumerate(rows, 1)]
+            number += len(rows)
+    elif fmt == "json":
+        chunk: List[Record] = []
+        for record in _records(source, fmt, reporter):
+            chunk.append(record)
+            if len(chunk) == 1024:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+    else:
+        for record in _records(source, fmt, reporter):
+            yield [record]
+
+
 def _messages(
     source: Source,
     fmt: str,
@@ -535,18 +604,42 @@ def _messages(
     extractor: Extractor,
     text_of,
     reasoning_getter=None,
+    field: Optional[str] = None,
 ) -> Iterator[tuple]:
     """Yield (record number, line, message, problems) for each usable record of
     an input read as ``fmt``; bad records are reported (and skipped), problems
-    counted (and printed under --strict).  A multi-gigabyte log runs through
-    this loop: names are bound to locals.
+    counted (and printed under --strict), all in the order of the records.
 
-    With --reasoning on, the reasoning a server already split off (beside the
-    text: ``reasoning_getter``; a stream's reasoning deltas) is the message's,
-    and the text is not split again."""
-    message_of = extractor.message
+    The records come a chunk at a time (``_record_chunks``: memory holds one
+    chunk) and their texts are parsed together (``Extractor.messages``, the
+    batch path: ``parse_many``).  With --reasoning on, the reasoning a server
+    already split off (beside the text: ``reasoning_getter``; a stream's
+    reasoning deltas) is the message's, and the text is not split again."""
     split_reasoning = bool(extractor.reasoning)
-    for number, line, kind, value, _ in _records(source, fmt, reporter):
+    # A chunk's records (thousands of dicts) live until they are written: the
+    # collector's young generation would find them alive every 700
+    # allocations and move them on, again and again (a third of the run).
+    # They hold no cycles; the collector runs every 64 chunks only.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for count, chunk in enumerate(_record_chunks(source, fmt, reporter, field), 1):
+            yield from _chunk_messages(
+                source, chunk, reporter, extractor, text_of, reasoning_getter, split_reasoning
+            )
+            if collecting and count % 64 == 0:
+                gc.collect(0)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _chunk_messages(
+    source: Source, chunk: List[Record], reporter: Reporter, extractor: Extractor, text_of, reasoning_getter, split_reasoning: bool
+) -> Iterator[tuple]:
+    """``_messages`` of one chunk of records."""
+    pending: List[tuple] = []  # (number, line, text, existing, prior)
+    for number, line, kind, value, _ in chunk:
         if value is BAD_LINE:
             continue
         try:
@@ -557,6 +650,9 @@ def _messages(
             else:
                 text, existing = value, NO_CALLS
         except BadRecord as exc:
+            # The records before it go out first (stdout and stderr stay in order).
+            yield from _parsed(source, pending, extractor, reporter)
+            pending = []
             if reporter.bad_keys is None and type(value) is dict:
                 reporter.bad_keys = list(value)
             reporter.bad(_where(source, line, number), str(exc))
@@ -569,7 +665,16 @@ def _messages(
                     prior = reasoning_getter(value)
             elif kind == "sse":
                 prior = stream_reasoning(value)
-        message, problems = message_of(text, number, existing, reasoning=prior)
+        pending.append((number, line, text, existing, prior))
+    yield from _parsed(source, pending, extractor, reporter)
+
+
+def _parsed(source: Source, pending: List[tuple], extractor: Extractor, reporter: Reporter) -> Iterator[tuple]:
+    """The records of ``pending`` parsed together, in order (``_messages``)."""
+    if not pending:
+        return
+    results = extractor.messages([(text, number, existing, prior) for number, _, text, existing, prior in pending])
+    for (number, line, _, _, _), (message, problems) in zip(pending, results):
         if problems:
             _annotate(problems, number, line)
             reporter.found(_where(source, line, number), problems)
@@ -655,6 +760,41 @@ def run_extract(args: argparse.Namespace, reporter: Reporter, out: Output) -> in
         )
     paths = _inputs(args.files)
     _check_stdin(paths)
+    parquet_out = args.output_format == "parquet" or (
+        args.output_format is None and (args.output or "").endswith(".parquet")
+    )
+    if args.fix and parquet_out:
+        raise UsageError("--fix writes the repaired responses and streams as they came, not Parquet")
+    if args.output:
+        out = _file_output(args.output, reporter)
+    try:
+        if not parquet_out:
+            return _extract(args, reporter, out, paths, None)
+        from .parquet import ParquetOutput
+
+        table = ParquetOutput(out.binary_stream(), args.with_problems)
+        try:
+            return _extract(args, reporter, out, paths, table)
+        finally:
+            table.close()
+    finally:
+        if args.output:
+            out.close()
+
+
+def _file_output(path: str, reporter: Reporter) -> Output:
+    """--output FILE: an Output to FILE (``run_extract`` closes it)."""
+    try:
+        stream = open(path, "wb")
+    except OSError as exc:
+        raise Fatal(f"cannot write {path}: {exc.strerror or exc}") from None
+    out = Output(stream)
+    reporter.flush_output = out.flush
+    return out
+
+
+def _extract(args: argparse.Namespace, reporter: Reporter, out: Output, paths: List[str], table) -> int:
+    """extract's loop over the inputs; ``table``: the Parquet output, or None (JSON Lines)."""
     extractor = _extractor(args, problems=args.with_problems or args.strict)
     text_of = _text_getter(args)
     with_problems = args.with_problems
@@ -669,6 +809,10 @@ def run_extract(args: argparse.Namespace, reporter: Reporter, out: Output) -> in
             if fmt == "empty":
                 reporter.say(f"{source.name}: no records (the input is empty)")
                 continue
+            if args.fix and fmt == "parquet":
+                raise UsageError(
+                    f"--fix repairs chat.completion responses and SSE streams; {source.name} is Parquet"
+                )
             if args.fix:
                 for number, line, kind, value, raw in _records(source, fmt, reporter):
                     if value is BAD_LINE:
@@ -678,11 +822,14 @@ def run_extract(args: argparse.Namespace, reporter: Reporter, out: Output) -> in
                             args, extractor, reporter, source, write, number, line, kind, value, raw
                         )
                 continue
-            for _, _, message, problems in _messages(
-                source, fmt, reporter, extractor, text_of, _reasoning_getter(args)
+            for number, _, message, problems in _messages(
+                source, fmt, reporter, extractor, text_of, _reasoning_getter(args), args.field
             ):
                 if with_problems:
                     message["problems"] = problems
+                if table is not None:
+                    table.add(number, message)
+                    continue
                 try:
                     write(dumps(message))
                 except TypeError:  # what orjson refuses (orjson.JSONEncodeError is one)
@@ -767,7 +914,7 @@ def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
                 reporter.say(f"{source.name}: no records (the input is empty)")
                 continue
             for _, _, message, problems in _messages(
-                source, fmt, reporter, extractor, text_of, _reasoning_getter(args)
+                source, fmt, reporter, extractor, text_of, _reasoning_getter(args), args.field
             ):
                 stats.add(message, problems)
     data = stats.to_dict(reporter.bad_records)

@@ -8,6 +8,7 @@ such as ``tail -f log | hermes-parse extract`` flowing record by record.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import stat
@@ -330,6 +331,8 @@ class Output:
         stream = stream if stream is not None else sys.stdout
         self._stream = stream
         self._binary = getattr(stream, "buffer", None)
+        if self._binary is None and isinstance(stream, (io.RawIOBase, io.BufferedIOBase)):
+            self._binary = stream  # a file opened "wb" (--output)
         self._buffer = bytearray()
         self.write: Callable[[bytes], None] = self._buffer.extend
 
@@ -344,3 +347,13 @@ class Output:
         if self._binary is not None:
             self._binary.flush()
         self._stream.flush()
+
+    def binary_stream(self) -> IO[bytes]:
+        """The binary stream under this output, for a writer of its own (Parquet's)."""
+        self.flush()
+        return self._binary if self._binary is not None else self._stream
+
+    def close(self) -> None:
+        """Flush, and close the stream (an --output file)."""
+        self.flush()
+        self._stream.close()

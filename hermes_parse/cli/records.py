@@ -14,7 +14,7 @@ import json
 from collections import Counter
 from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
-from .. import CallFold, StreamParser, parse, random_call_id, seeded_ids
+from .. import CallFold, StreamParser, parse, parse_many, random_call_id, seeded_ids
 from . import jsonio
 from .io import Reporter, Source
 
@@ -85,10 +85,15 @@ def loads_slow(raw: bytes) -> Any:
 # Formats.
 
 
+PARQUET_MAGIC = b"PAR1"  # the first (and last) four bytes of a Parquet file
+
+
 def detect(head: bytes) -> str:
-    """Guess the format of an input from its start: ``sse``, ``jsonl``,
-    ``json`` (one JSON document: an object, maybe pretty-printed, or an array),
-    ``text``, or ``empty``."""
+    """Guess the format of an input from its start: ``parquet``, ``sse``,
+    ``jsonl``, ``json`` (one JSON document: an object, maybe pretty-printed,
+    or an array), ``text``, or ``empty``."""
+    if head.startswith(PARQUET_MAGIC):
+        return "parquet"
     start = head.lstrip()
     if not start:
         return "empty"
@@ -327,12 +332,14 @@ class Extractor:
         python_literals: bool = False,
         truncated: str = "keep",
         reasoning: Any = False,
+        dialect: str = "hermes",
     ) -> None:
         self.options: dict = {
             "arguments": arguments,
             "unknown_tool": unknown_tool,
             "python_literals": python_literals,
             "reasoning": reasoning,
+            "dialect": dialect,
         }
         # --reasoning: False (off), True (on) or "open" (StreamParser's values).
         self.reasoning = reasoning
@@ -403,15 +410,96 @@ class Extractor:
         if calls:
             message["tool_calls"] = calls
         if self.tools is not None and calls:
-            for index, call in enumerate(calls):
-                function = call.get("function") or {}
-                problems += self.tools.check(  # type: ignore[operator]
-                    index,
-                    str(function.get("name")),
-                    function.get("arguments") or "{}",
-                    known=index >= len(existing),
-                )
+            self._check_calls(calls, len(existing), problems)  # type: ignore[arg-type]
         return message, problems
+
+    def _check_calls(self, calls: List[dict], existing: int, problems: List[dict]) -> None:
+        """--tools: each call's name and arguments against the declared tools."""
+        for index, call in enumerate(calls):
+            function = call.get("function") or {}
+            problems += self.tools.check(
+                index,
+                str(function.get("name")),
+                function.get("arguments") or "{}",
+                known=index >= existing,
+            )
+
+    def messages(self, items: Sequence[tuple]) -> List[Tuple[dict, Optional[List[dict]]]]:
+        """``message`` for many records at once: ``items`` are (text, record,
+        existing calls, server reasoning); the results are the very ones
+        ``message`` gives, in order (ids aside when random).
+
+        The texts are parsed together by ``parse_many`` (one parser for all,
+        no ``Message`` object); a record whose server split the reasoning off
+        goes through ``message`` alone (it is parsed without the split)."""
+        results: List[Any] = [None] * len(items)
+        texts = []
+        positions = []
+        for position, (text, record, existing, reasoning) in enumerate(items):
+            if reasoning is not None:
+                results[position] = self.message(text, record, existing, reasoning=reasoning)
+            else:
+                texts.append(text)
+                positions.append(position)
+        if not texts:
+            return results
+        batch = parse_many(texts, call_id=_no_id, truncated=self.truncated, **self.options)
+        contents, reasonings = batch.content, batch.reasoning
+        call_offsets, names, arguments = batch.call_offsets, batch.call_name, batch.call_arguments
+        problem_offsets = batch.problem_offsets
+        with_reasoning = bool(self.reasoning)
+        want_problems = self.problems
+        seed = self.seed
+        for k, position in enumerate(positions):
+            _, record, existing, _ = items[position]
+            message: dict = {"role": "assistant", "content": contents[k]}
+            if with_reasoning and reasonings[k] is not None:
+                message["reasoning"] = reasonings[k]
+            start, stop = call_offsets[k], call_offsets[k + 1]
+            calls: List[dict] = []
+            if stop > start:
+                call_id = random_call_id if seed is None else self.call_id(record)
+                calls = [
+                    {
+                        "id": call_id(index, names[at]),
+                        "type": "function",
+                        "function": {"name": names[at], "arguments": arguments[at]},
+                    }
+                    for index, at in enumerate(range(start, stop))
+                ]
+            problems: Optional[List[dict]] = None
+            if want_problems:
+                problems = []
+                start, stop = problem_offsets[k], problem_offsets[k + 1]
+                if stop > start:
+                    problems = [self._problem(batch, at, len(existing)) for at in range(start, stop)]
+            if existing:
+                calls = list(existing) + calls
+            if calls:
+                message["tool_calls"] = calls
+                if self.tools is not None:
+                    self._check_calls(calls, len(existing), problems)  # type: ignore[arg-type]
+            results[position] = (message, problems)
+        return results
+
+    @staticmethod
+    def _problem(batch: Any, at: int, shift: int) -> dict:
+        """Problem ``at`` of a ``Batch`` as ``Problem.to_dict()`` gives it, its
+        call index after the ``shift`` calls the record already had."""
+        index = batch.problem_index[at]
+        return {
+            "kind": batch.problem_kind[at],
+            "offset": batch.problem_offset[at],
+            "length": batch.problem_length[at],
+            "index": index + shift if index is not None else None,
+            "detail": batch.problem_detail[at],
+        }
+
+
+def _no_id(index: int, name: str) -> str:
+    """``parse_many``'s ids in ``Extractor.messages``: none, they are made per
+    record afterwards (random, or from --seed and the record's number)."""
+    return ""
 
 
 # ---------------------------------------------------------------------------
@@ -421,10 +509,19 @@ class Extractor:
 def json_lines(source: Source, reporter: Reporter) -> Iterator[Tuple[int, Any, bytes]]:
     """Yield (line number, value, raw line) for each JSON Lines record;
     blank lines are skipped, a line that is not JSON is reported and skipped."""
+    for chunk in json_line_chunks(source, reporter):
+        yield from chunk
+
+
+def json_line_chunks(source: Source, reporter: Reporter) -> Iterator[List[Tuple[int, Any, bytes]]]:
+    """``json_lines`` a list at a time: the records of one block read.  A line
+    that is not JSON ends the list before it is reported (and is the first of
+    the next), so that the records before it are written out first."""
     number = 0
     loads = _loads
     error = _JSONDecodeError
     for batch in source.line_batches():
+        chunk: List[Tuple[int, Any, bytes]] = []
         for raw in batch:
             number += 1
             try:
@@ -435,10 +532,14 @@ def json_lines(source: Source, reporter: Reporter) -> Iterator[Tuple[int, Any, b
                 try:
                     value = loads_slow(raw)
                 except BadRecord as exc:
+                    if chunk:
+                        yield chunk
                     reporter.bad(f"{source.name}:{number}", str(exc))
-                    yield number, BAD_LINE, raw
+                    chunk = [(number, BAD_LINE, raw)]
                     continue
-            yield number, value, raw
+            chunk.append((number, value, raw))
+        if chunk:
+            yield chunk
 
 
 def sse_streams(source: Source, reporter: Reporter) -> Iterator[Tuple[int, list]]:
