@@ -1,5 +1,6 @@
-"""hermes-parse: Hermes-format tool calls (``<tool_call>{...}</tool_call>``) to
-OpenAI ``tool_calls``, streaming or whole, with one semantics.
+"""hermes-parse: the tool calls models write in ``<tool_call>`` blocks (Hermes
+JSON, Qwen3-Coder and GLM XML) to OpenAI ``tool_calls``, streaming or whole,
+with one semantics.
 
 >>> import hermes_parse
 >>> message = hermes_parse.parse('<tool_call>{"name": "f", "arguments": {"x": 1}}</tool_call>')
@@ -15,7 +16,10 @@ The plan of the package (rooms depend on the core, never the reverse):
   ``machine/`` (the streaming state machine, compiled and pure-Python twins;
   its ``__init__`` has the theory of operation);
 * ``cli/``: the ``hermes-parse`` command;
-* ``vllm/``: the vLLM tool-parser plugin;
+* ``serve/``: ``hermes-parse serve``, the OpenAI-compatible proxy;
+* ``arrow.py``: Arrow columns in and out (Polars, DuckDB, Ray);
+* ``vllm/``: the vLLM tool-parser plugin (and its one-pass ``Parser``);
+* ``sglang/``: the SGLang detector;
 * ``xinference/``: the Xinference adapter.
 
 ``BACKEND`` says which twin of the state machine runs: ``"cython"`` (the
