@@ -243,7 +243,8 @@ def test_a_value_that_does_not_fit_is_its_text_and_a_problem(backend, param, raw
     assert json.loads(message.tool_calls[0].arguments) == {param: raw}
     (problem,) = message.problems
     assert problem.kind == "invalid_value" and problem.index == 0
-    assert repr(param) in problem.detail
+    type_name = TYPED["function"]["parameters"]["properties"][param]["type"]
+    assert problem.detail == f"parameter {param!r} is not of type {type_name}"
     # The span is the value, padding included.
     start = text.index(f"<parameter={param}>") + len(f"<parameter={param}>")
     assert (problem.offset, problem.length) == (start, len(raw) + 2)

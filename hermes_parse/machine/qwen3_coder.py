@@ -74,6 +74,9 @@ A_ENDS = 13  # "<parameter=", "</function>", "</tool_call>": what ends a value o
 # A name longer than this is not a name (as in the JSON body).
 NAME_CAPTURE_CAP = 512
 
+# The type codes' names (codes.T_*), for the invalid_value problem's detail.
+TYPE_NAMES = ("any", "string", "integer", "number", "boolean", "object", "array", "null")
+
 
 class Qwen3CoderBody(Body):
     """Reads a Qwen3-Coder XML body (``dialect="qwen3_coder"``)."""
@@ -533,7 +536,8 @@ class Qwen3CoderBody(Body):
                     "invalid_value",
                     self.value_start,
                     end - self.value_start,
-                    "parameter " + repr(self.param) + " is not of its type",
+                    "parameter " + repr(self.param) + " is not of type "
+                    + TYPE_NAMES[self.code & 15],
                 )
             )
         else:
