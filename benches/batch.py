@@ -1,6 +1,7 @@
 """The batch path: many completions at once, against a ``parse()`` loop and the floor.
 
     python benches/batch.py [--n 1000000] [--pure-n 100000] [--rounds 3] [--json PATH]
+                            [--command-n 1000000] [--ray]
 
 On demand, not part of the pytest suite (CI runs tests/ only, and a round of a
 million records takes seconds).  The workload is ``completion_log(n)`` of
@@ -31,6 +32,18 @@ completions over that time, for every row, so the rows compare directly.
 
 Ratios printed (the targets of issue 15): parse() loop / parse_many (>= 3),
 parse_many / floor (<= 4), arrow / parse_many (<= 1.20).
+
+The command (``--command-n`` records of the same log, 0: not run): ``hermes-parse
+extract`` to /dev/null in a subprocess, on the texts written as bare
+``{"id", "completion"}`` records and as vLLM ``chat.completion`` responses
+(tests/test_cli_scale.py's shape), best of ``--rounds`` runs; MB/s is the size of
+the JSON Lines file over the CPU time of the process (target: >= 100 MB/s each).
+Its output is checked first: as many lines as records, calls where the log has them.
+
+``--ray``: the scaling row, Ray Data in local mode: the texts in a Parquet file
+(row groups of 65,536), ``read_parquet().map_batches(arrow.parse, batch_format=
+"pyarrow")`` counted, with Ray started on 1 and then 2 CPUs (workers); wall time of
+the job (Ray's start-up and a first warm-up job excluded), best of ``--rounds``.
 """
 
 from __future__ import annotations
@@ -196,6 +209,113 @@ def _floor(log, texts):
 
 
 # ---------------------------------------------------------------------------
+# The command, in a subprocess.
+
+CPU_OF_CHILD = """\
+import resource, sys
+from hermes_parse.cli import main
+code = main(sys.argv[1:])
+usage = resource.getrusage(resource.RUSAGE_SELF)
+sys.stderr.write("CPU %.4f\\n" % (usage.ru_utime + usage.ru_stime))
+sys.exit(code)
+"""
+
+
+def _write_logs(log, directory: Path) -> dict:
+    """The texts as bare records and as chat.completion responses (JSON Lines files)."""
+    sys.path.append(str(REPO_ROOT / "tests"))  # after benches/: its conftest is benches'
+    from test_cli_support import chat_record
+
+    paths = {"bare": directory / "bare.jsonl", "chat": directory / "chat.jsonl"}
+    with open(paths["bare"], "w", encoding="utf-8") as bare, open(paths["chat"], "w", encoding="utf-8") as chat:
+        for i, w in enumerate(log):
+            bare.write(json.dumps({"id": f"req-{i}", "completion": w.text}, ensure_ascii=False) + "\n")
+            chat.write(json.dumps(chat_record(i, w.text), ensure_ascii=False) + "\n")
+    return paths
+
+
+def measure_command(log, rounds: int) -> list:
+    import subprocess
+    import tempfile
+
+    calls = sum(len(w.expected[1]) for w in log)
+    with_calls = sum(bool(w.expected[1]) for w in log)
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        paths = _write_logs(log, Path(directory))
+        for kind, path in paths.items():
+            size = path.stat().st_size
+            argv = [sys.executable, "-c", CPU_OF_CHILD, "extract", str(path)]
+            out = subprocess.run(argv, capture_output=True, check=True)
+            lines = out.stdout.splitlines()
+            got_calls = sum(line.count(b'"type":"function"') for line in lines)
+            if len(lines) != len(log) or got_calls != calls:
+                raise AssertionError(f"command ({kind}): {len(lines)} lines, {got_calls} calls; expected {len(log)}, {calls}")
+            del out, lines
+            best = float("inf")
+            for r in range(rounds):
+                proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+                cpu = float(proc.stderr.decode().rsplit("CPU ", 1)[1])
+                best = min(best, cpu)
+            print(f"batch: command extract ({kind}): {size / 1e6:.1f} MB, best {best:.2f} s CPU = {size / 1e6 / best:.1f} MB/s",
+                  flush=True)
+            rows.append(dict(group="command", impl=f"extract ({kind})", records=len(log), calls=calls,
+                             records_with_calls=with_calls, file_bytes=size, best_s=best,
+                             mb_per_s=size / best / 1e6, us_per_record=best * 1e6 / len(log), rounds=rounds + 1))
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Ray Data, local mode: 1 and 2 workers.
+
+RAY_JOB = """\
+import sys, time
+import ray, pyarrow as pa
+import hermes_parse.arrow
+path, cpus, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False, configure_logging=False)
+
+def parse_completions(batch):
+    parsed = hermes_parse.arrow.parse(batch, "completion")
+    return pa.Table.from_arrays(batch.columns + parsed.columns, batch.column_names + parsed.column_names)
+
+best = float("inf")
+for round in range(rounds + 1):  # the first warms Ray's workers up, untimed
+    started = time.perf_counter()
+    rows = ray.data.read_parquet(path).map_batches(parse_completions, batch_format="pyarrow").count()
+    if round:
+        best = min(best, time.perf_counter() - started)
+ray.shutdown()
+print("RAY", rows, best)
+"""
+
+
+def measure_ray(log, rounds: int) -> list:
+    import subprocess
+    import tempfile
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows = []
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "completions.parquet"
+        table = pa.table({"id": list(range(len(log))), "completion": pa.array([w.text for w in log], pa.string())})
+        pq.write_table(table, path, row_group_size=65536)
+        size = sum(len(w.text.encode("utf-8")) for w in log)
+        for cpus in (1, 2):
+            out = subprocess.run([sys.executable, "-c", RAY_JOB, str(path), str(cpus), str(rounds)],
+                                 capture_output=True, check=True, text=True)
+            count, best = out.stdout.rsplit("RAY ", 1)[1].split()
+            if int(count) != len(log):
+                raise AssertionError(f"ray: {count} rows for {len(log)}")
+            best_s = float(best)
+            print(f"batch: ray ({cpus} worker{'s' * (cpus > 1)}): {best_s:.2f} s wall, {size / 1e6 / best_s:.1f} MB/s",
+                  flush=True)
+            rows.append(dict(group="ray", impl=f"ray-data ({cpus} worker{'s' * (cpus > 1)})", records=len(log),
+                             utf8_bytes=size, best_s=best_s, mb_per_s=size / best_s / 1e6,
+                             us_per_record=best_s * 1e6 / len(log), rounds=rounds, timer="wall"))
+    return rows
 
 
 def measure(group: str, log, rounds: int) -> list:
@@ -245,6 +365,8 @@ def ratios(rows: list) -> dict:
 def format_table(rows: list, ratio: dict) -> str:
     lines = ["| twin | implementation | records | MB | MB/s | µs per record | × parse_many |",
              "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    extra = [r for r in rows if r["group"] in ("command", "ray")]
+    rows = [r for r in rows if r["group"] not in ("command", "ray")]
     for r in rows:
         base = next(x["best_s"] for x in rows if x["group"] == r["group"] and x["impl"].startswith("parse_many"))
         twin = "compiled" if r["group"] == "cython" else "pure Python"
@@ -262,6 +384,17 @@ def format_table(rows: list, ratio: dict) -> str:
             met = value >= target
             sign = "≥"
         lines.append(f"- {key}: {value:.2f}× (target {sign} {target}×: {'met' if met else 'NOT met'})")
+    if extra:
+        lines += ["", "| run | records | MB | MB/s | µs per record | timer |", "| --- | ---: | ---: | ---: | ---: | --- |"]
+        for r in extra:
+            size = r.get("file_bytes", r.get("utf8_bytes"))
+            timer = "wall" if r["group"] == "ray" else "CPU"
+            lines.append(f"| `{r['impl']}` | {r['records']:,} | {size / 1e6:,.1f} | {r['mb_per_s']:,.1f} "
+                         f"| {r['us_per_record']:.3f} | {timer} |")
+        for r in extra:
+            if r["group"] == "command":
+                met = r["mb_per_s"] >= 100
+                lines.append(f"- command {r['impl']}: {r['mb_per_s']:.1f} MB/s of CPU (target ≥ 100: {'met' if met else 'NOT met'})")
     return "\n".join(lines)
 
 
@@ -269,7 +402,7 @@ def machine_info() -> dict:
     from scaling import machine_info as info
 
     out = info()
-    for dist in ("pyarrow",):
+    for dist in ("pyarrow", "ray"):
         from conftest import _version
 
         out[dist] = _version(dist)
@@ -283,6 +416,9 @@ def main(argv=None) -> int:
                         help="records for the pure-Python twin (default 100,000; 0: not run)")
     parser.add_argument("--rounds", type=int, default=3, help="timed rounds after the checked probe (default 3)")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write (default {DEFAULT_JSON})")
+    parser.add_argument("--command-n", type=int, default=1_000_000,
+                        help="records for the command (default 1,000,000; 0: not run)")
+    parser.add_argument("--ray", action="store_true", help="also the Ray Data scaling row (1 and 2 workers)")
     args = parser.parse_args(argv)
     started_wall, started_cpu = time.perf_counter(), _cpu_ns()
     log = completion_log(args.n)
@@ -290,6 +426,10 @@ def main(argv=None) -> int:
     rows = measure("cython", log, args.rounds)
     if args.pure_n:
         rows += measure("python", log[:args.pure_n], args.rounds)
+    if args.command_n:
+        rows += measure_command(log[:args.command_n], args.rounds)
+    if args.ray:
+        rows += measure_ray(log, args.rounds)
     ratio = ratios(rows)
     result = {
         "format": "hermes-parse-batch/1",
