@@ -74,9 +74,9 @@ def encode(tokenizer):
     return encode
 
 
-def _server(model_dir, tmp_path_factory, name, args):
+def _server(model_dir, tmp_path_factory, name, args, env=None):
     log = tmp_path_factory.mktemp("vllm-logs") / f"{name}.log"
-    server = VllmServer(model_dir, args, log)
+    server = VllmServer(model_dir, args, log, env=env)
     server.start()
     print(f"\n[{name}] vLLM server healthy after {server.startup_seconds:.0f} s (log: {log})")
     return server

@@ -112,6 +112,71 @@ CASES = [
 CASES_BY_NAME = {case.name: case for case in CASES}
 
 
+# -- the XML dialects: Qwen3-Coder / Qwen3.5 and GLM-4.5 to GLM-5 --------------
+# Just text to force (the tiny model has Qwen3's vocabulary).  Their expected
+# message is hermes_parse.parse(text, dialect="auto", tools=XML_TOOLS): the
+# core's own tests hold its rules (docs/dialects.md); these hold that vLLM's
+# serving layer gives exactly that, and show where vLLM's parsers differ.
+XML_TOOLS = TOOLS + [
+    {"type": "function", "function": {
+        "name": "set_alarm", "description": "Set an alarm",
+        "parameters": {"type": "object", "properties": {
+            "hour": {"type": "integer"}, "repeat": {"type": "boolean"},
+            "days": {"type": "array", "items": {"type": "string"}}, "label": {"type": ["string", "null"]}}}}},
+]
+
+
+def qwen3_coder_call(name: str, params: dict) -> str:
+    """A Qwen3-Coder block as its chat template writes it (values as text)."""
+    body = "".join(f"<parameter={key}>\n{value}\n</parameter>\n" for key, value in params.items())
+    return f"<tool_call>\n<function={name}>\n{body}</function>\n</tool_call>"
+
+
+def glm_call(name: str, params: dict, newlines: bool = True) -> str:
+    """A GLM-4.5 block (newlines) or a GLM-4.7 one (none)."""
+    nl = "\n" if newlines else ""
+    body = "".join(f"<arg_key>{key}</arg_key>{nl}<arg_value>{value}</arg_value>{nl}" for key, value in params.items())
+    return f"<tool_call>{name}{nl}{body}</tool_call>"
+
+
+LONG_TEXT = "".join(f"line {i:03d} of the file\n" for i in range(120))
+QWEN3_CODER_CASES = [
+    Case("q_one_call", qwen3_coder_call("get_weather", {"city": "Paris"}), None),
+    Case("q_content_then_call", "I'll check.\n\n" + qwen3_coder_call("get_weather", {"city": "Paris"}), None),
+    Case("q_typed_values", qwen3_coder_call("set_alarm", {"hour": "7", "repeat": "True", "days": "['mon', 'tue']", "label": "None"}), None),
+    Case("q_parallel_calls", qwen3_coder_call("get_weather", {"city": "Paris"}) + "\n"
+         + qwen3_coder_call("write_file", {"path": "a.txt", "content": "hi"}), None),
+    Case("q_tags_in_value", qwen3_coder_call("write_file", {"path": "t.xml", "content": "a </parameter> b <parameter=x> c"}), None),
+    Case("q_missing_parameter_end",
+         "<tool_call>\n<function=write_file>\n<parameter=path>\na.txt\n<parameter=content>\nhi\n</parameter>\n</function>\n</tool_call>", None),
+    Case("q_content_after_call", qwen3_coder_call("get_weather", {"city": "Paris"}) + "\nDone.", None),
+    Case("q_bare_function", "<function=get_weather>\n<parameter=city>\nParis\n</parameter>\n</function>", None),
+    Case("q_unicode", "Voilà 👍 " + qwen3_coder_call("get_weather", {"city": "Zürich 東京 😀"}), None),
+    Case("q_string_that_looks_like_json", qwen3_coder_call("write_file", {"path": "1", "content": "[1, 2]"}), None),
+    Case("q_long_value", qwen3_coder_call("write_file", {"path": "long.txt", "content": LONG_TEXT}), None),
+    Case("q_truncated_by_max_tokens", "Let me write it." + qwen3_coder_call("write_file", {"path": "a", "content": "abcdefghij" * 20}),
+         None, max_tokens=30),
+]
+GLM_CASES = [
+    Case("g_one_call", glm_call("get_weather", {"city": "Paris"}), None),
+    Case("g47_one_call", glm_call("get_weather", {"city": "Paris"}, newlines=False), None),
+    Case("g47_no_arguments", "<tool_call>get_weather</tool_call>", None),
+    Case("g_content_then_call", "I'll check.\n" + glm_call("get_weather", {"city": "Paris"}), None),
+    Case("g_typed_values", glm_call("set_alarm", {"hour": "7", "repeat": "true", "days": '["mon", "tue"]', "label": "null"}), None),
+    Case("g47_parallel_calls", glm_call("get_weather", {"city": "Paris"}, False) + glm_call("write_file", {"path": "a.txt", "content": "hi"}, False), None),
+    Case("g_string_that_looks_like_json", glm_call("write_file", {"path": "1", "content": "[1, 2]"}), None),
+    Case("g_content_after_call", glm_call("get_weather", {"city": "Paris"}) + "\nDone.", None),
+    Case("g_escaped_newlines", glm_call("get_weather", {"city": "Paris"}).replace("\n", "\\n"), None),
+    Case("g_unicode", "Voilà 👍 " + glm_call("get_weather", {"city": "Zürich 東京 😀"}), None),
+    Case("g_long_value", glm_call("write_file", {"path": "long.txt", "content": LONG_TEXT}), None),
+    Case("g_truncated_by_max_tokens", "Let me write it." + glm_call("write_file", {"path": "a", "content": "abcdefghij" * 20}),
+         None, max_tokens=30),
+]
+for _case in QWEN3_CODER_CASES + GLM_CASES:
+    _case.tools = XML_TOOLS
+XML_CASES_BY_NAME = {case.name: case for case in QWEN3_CODER_CASES + GLM_CASES}
+
+
 def concurrent_cases(count: int = 16) -> list:
     cities = ["Paris", "Tokyo", "Lima", "Oslo", "Cairo", "Quito", "Dakar", "Hanoi",
               "Perth", "Sofia", "Bern", "Riga", "Seoul", "Accra", "Minsk", "Doha"]
@@ -140,6 +205,7 @@ class Result:
     finish_reason: Optional[str]
     reasoning: Optional[str] = None
     chunks: int = 0
+    arg_chunks: int = 0  # chunks that carried a piece of arguments
 
     @property
     def message(self) -> tuple:
@@ -174,7 +240,7 @@ def run(client, case: Case, token_ids: list, stream: bool) -> Result:
         calls = [(c.function.name, c.function.arguments) for c in message.tool_calls or ()]
         ids = [c.id for c in message.tool_calls or ()]
         return Result(message.content or None, calls, ids, choice.finish_reason, _reasoning_of(message))
-    content, reasoning, calls, finish, chunks = [], [], {}, None, 0
+    content, reasoning, calls, finish, chunks, arg_chunks = [], [], {}, None, 0, 0
     for chunk in client.chat.completions.create(stream=True, **kwargs):
         chunks += 1
         if not chunk.choices:
@@ -186,6 +252,8 @@ def run(client, case: Case, token_ids: list, stream: bool) -> Result:
         r = _reasoning_of(delta)
         if r:
             reasoning.append(r)
+        if any(tc.function is not None and tc.function.arguments for tc in delta.tool_calls or ()):
+            arg_chunks += 1
         for tc in delta.tool_calls or ():
             entry = calls.setdefault(tc.index, {"id": None, "name": "", "arguments": []})
             if tc.id:
@@ -199,4 +267,4 @@ def run(client, case: Case, token_ids: list, stream: bool) -> Result:
             finish = choice.finish_reason
     ordered = [calls[i] for i in sorted(calls)]
     return Result("".join(content) or None, [(c["name"], "".join(c["arguments"])) for c in ordered],
-                  [c["id"] for c in ordered], finish, "".join(reasoning) or None, chunks)
+                  [c["id"] for c in ordered], finish, "".join(reasoning) or None, chunks, arg_chunks)

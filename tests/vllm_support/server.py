@@ -43,8 +43,10 @@ def free_port() -> int:
 class VllmServer:
     """``with VllmServer(model_dir, args, log) as server: server.base_url``"""
 
-    def __init__(self, model_dir: Path, args: list, log_path: Path, served_name: str = "tiny") -> None:
+    def __init__(self, model_dir: Path, args: list, log_path: Path, served_name: str = "tiny",
+                 env: dict | None = None) -> None:
         self.model_dir = Path(model_dir)
+        self.env = dict(env or {})  # added to the server's environment
         self.args = list(args)
         self.log_path = Path(log_path)
         self.served_name = served_name
@@ -71,6 +73,7 @@ class VllmServer:
         env = dict(os.environ)
         env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", VLLM_CPU_KVCACHE_SPACE="1",
                    VLLM_NO_USAGE_STATS="1", DO_NOT_TRACK="1")
+        env.update(self.env)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(TESTS_DIR), env.get("PYTHONPATH", "")) if p)
         started = time.monotonic()
         log = open(self.log_path, "wb")
