@@ -1,5 +1,7 @@
-"""hermes-parse in vLLM: a tool parser registered as ``hermes_parse`` and
-``hermes_parse_python`` (docs/vllm.md).
+"""hermes-parse in vLLM: tool parsers registered as ``hermes_parse``,
+``hermes_parse_python``, ``hermes_parse_qwen3_coder``, ``hermes_parse_glm`` and
+``hermes_parse_auto``, and on vLLM 0.32 and later the same names as reasoning
+parsers, for one pass over reasoning and calls (docs/vllm.md).
 
 The parser lives in :mod:`hermes_parse.vllm.plugin`, the file that vLLM's
 ``--tool-parser-plugin`` loads by path (``hermes-parse vllm-plugin-path``
