@@ -357,21 +357,20 @@ def test_closing_tag_is_structural_before_a_key_or_the_end(backend):
 
 def test_missing_closing_value_tag(backend):
     """No </arg_value>: a </tool_call> then whitespace and a '<' or the end
-    closes the value and the call, with an invalid_arguments problem."""
+    closes the value and the call, with a missing_close problem."""
     text = "<tool_call>f<arg_key>a</arg_key><arg_value>1</tool_call>\n<tool_call>g</tool_call>"
     message = glm(text, backend)
-    assert calls(message) == [("f", {"a": 1}), ("g", {})] and kinds(message) == ["invalid_arguments"]
+    assert calls(message) == [("f", {"a": 1}), ("g", {})] and kinds(message) == ["missing_close"]
     assert message.problems[0].offset == text.index("</tool_call>") and message.problems[0].length == 12
-    # At the end of the text.  (The problem is queued by the body's finish(),
-    # which the envelope does not collect yet: asked of the lead.)
+    # At the end of the text: the problem is queued by the body's finish().
     text = "<tool_call>f<arg_key>a</arg_key><arg_value>x</tool_call> \n"
     message = glm(text, backend)
-    assert calls(message) == [("f", {"a": "x"})] and "truncated" not in kinds(message)
+    assert calls(message) == [("f", {"a": "x"})] and kinds(message) == ["missing_close"]
     # Followed by something else than a tag: the text after the call's end is trailing text.
     text = "<tool_call>f<arg_key>a</arg_key><arg_value>1</tool_call> <b>x</b></tool_call>ok"
     message = glm(text, backend)
     assert calls(message) == [("f", {"a": 1})] and message.content == "ok"
-    assert kinds(message) == ["invalid_arguments", "trailing_text"]
+    assert kinds(message) == ["missing_close", "trailing_text"]
 
 
 def test_missing_call_close_between_calls_is_value_text(backend):
@@ -381,7 +380,7 @@ def test_missing_call_close_between_calls_is_value_text(backend):
     text = "<tool_call>f<arg_key>a</arg_key><arg_value>x</arg_value><tool_call>g</tool_call><tool_call>h</tool_call>"
     message = glm(text, backend)
     assert calls(message) == [("f", {"a": "x</arg_value><tool_call>g"}), ("h", {})]
-    assert kinds(message) == ["invalid_arguments"]
+    assert kinds(message) == ["missing_close"]
 
 
 def test_max_buffer_before_the_name(backend):

@@ -79,6 +79,7 @@ cdef class StreamParser:
     cdef _start_call(self, str text, Py_ssize_t i)
     cdef _end_skip(self, Py_ssize_t end)
     cdef _end_call(self)
+    @cython.locals(body=Body, cut=bint)
     cdef _end_of_text(self)
     @cython.locals(body=Body, event=int)
     cdef _body_event(self, str text, Py_ssize_t i)

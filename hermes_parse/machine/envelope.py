@@ -455,17 +455,25 @@ class StreamParser:
         else:
             if state == S_SKIP or (state == S_END_TAG and self._tag_after_skip):
                 self._end_skip(self._offset)
-            elif state == S_BODY and self._body.finish():
-                start = self._block_start
-                self.problems.append(
-                    Problem(
-                        "truncated",
-                        start,
-                        self._offset - start,
-                        self._index,
-                        "the text ended inside the call",
+            elif state == S_BODY:
+                body = self._body
+                cut = body.finish()
+                # What the end of the text showed (a value that does not fit,
+                # a closing tag that never came) belongs to this call.
+                for kind, offset, length, detail in body.problems:
+                    self._problem(kind, offset, length, detail)
+                body.problems.clear()
+                if cut:
+                    start = self._block_start
+                    self.problems.append(
+                        Problem(
+                            "truncated",
+                            start,
+                            self._offset - start,
+                            self._index,
+                            "the text ended inside the call",
+                        )
                     )
-                )
             self._end_call()
         if self._failed_open:
             self._end_failed(self._offset)

@@ -24,7 +24,7 @@ Where a value ends: ``</arg_value>`` closes it only when whitespace and then
 ``<arg_key>`` or ``</tool_call>`` (or the end of the text) follow, so a value
 may hold the tags themselves; when ``</arg_value>`` is missing, a
 ``</tool_call>`` followed by whitespace and then a ``<`` or the end closes
-the value and the call (an ``invalid_arguments`` problem).  Only that bounded
+the value and the call (a ``missing_close`` problem).  Only that bounded
 stretch is held back: a tag being matched and the whitespace after it.  The
 body reads the block's ``</tool_call>`` itself (``EV_END``).  Stray closing
 tags that GLM models write where no tag belongs are skipped (``AFTER_NAME``
@@ -565,7 +565,7 @@ class GlmBody(Body):
     def missing_close(self):
         self.problems.append(
             (
-                "invalid_arguments",
+                "missing_close",
                 self.close_at,
                 len(CALL_CLOSE),
                 "no </arg_value>: the value ends at </tool_call>",
