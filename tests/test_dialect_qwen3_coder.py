@@ -542,7 +542,8 @@ def test_a_call_cut_by_the_end_keeps_its_arguments_closed(backend, rest, argumen
     message = check(backend, text, tools=tools, **Q)
     assert message.tool_calls[0].arguments == arguments
     assert json.loads(arguments) is not None
-    assert kinds(message)[-1] == "truncated"
+    # A cut value that does not fit its type is reported as such too.
+    assert kinds(message) == (["invalid_value", "truncated"] if rest.endswith("1e") else ["truncated"])
     assert backend.parse(text, tools=tools, truncated="drop", **Q).tool_calls == []
 
 

@@ -213,8 +213,6 @@ class Qwen3CoderBody(Body):
             # A tag cut by the end of the text is taken for the closing tag.
             self.end_value(self.tag_at)
         self.end_object()
-        # The envelope reports the cut call (truncated), a span over all of it.
-        self.problems.clear()
         return True
 
     def open_tag(self, text, i, limit):
