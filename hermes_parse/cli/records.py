@@ -10,11 +10,13 @@ gives (tests/test_cli.py checks it against ``parse`` and ``Message.from_deltas``
 
 from __future__ import annotations
 
+import binascii
 import json
 from collections import Counter
 from typing import Any, Iterator, List, Optional, Sequence, Tuple
 
 from .. import CallFold, StreamParser, parse, parse_many, random_call_id, seeded_ids
+from .._types import _ID_LETTERS, _id_random
 from . import jsonio
 from .io import Reporter, Source
 
@@ -450,6 +452,8 @@ class Extractor:
         with_reasoning = bool(self.reasoning)
         want_problems = self.problems
         seed = self.seed
+        # Random ids (no --seed) are drawn for the whole chunk at once.
+        ids = _random_ids(len(names)) if seed is None else None
         for k, position in enumerate(positions):
             _, record, existing, _ = items[position]
             message: dict = {"role": "assistant", "content": contents[k]}
@@ -458,10 +462,10 @@ class Extractor:
             start, stop = call_offsets[k], call_offsets[k + 1]
             calls: List[dict] = []
             if stop > start:
-                call_id = random_call_id if seed is None else self.call_id(record)
+                call_id = self.call_id(record)
                 calls = [
                     {
-                        "id": call_id(index, names[at]),
+                        "id": ids[at] if ids is not None else call_id(index, names[at]),
                         "type": "function",
                         "function": {"name": names[at], "arguments": arguments[at]},
                     }
@@ -494,6 +498,14 @@ class Extractor:
             "index": index + shift if index is not None else None,
             "detail": batch.problem_detail[at],
         }
+
+
+def _random_ids(count: int) -> List[str]:
+    """``count`` ids as ``random_call_id`` makes them, from one draw of random
+    bytes (18 a call: 24 base64 characters)."""
+    letters = binascii.b2a_base64(_id_random.randbytes(18 * count), newline=False)
+    text = letters.translate(_ID_LETTERS).decode("ascii")
+    return ["call_" + text[at : at + 24] for at in range(0, 24 * count, 24)]
 
 
 def _no_id(index: int, name: str) -> str:
