@@ -31,7 +31,6 @@ into ``${HERMES_PARSE_CACHE:-~/.cache/hermes-parse}/node-openai-VERSION``.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.metadata
 import importlib.util
 import json
@@ -221,17 +220,6 @@ def _proxy_ids(encode, case):
     return encode(PROXY_SCRIPTS.get(case.name, case.text))
 
 
-# Known defects of the proxy: (script, streamed) -> its wrong finish_reason.  The
-# test xfails while the proxy answers exactly that, passes once it is fixed, and
-# fails on anything else.
-FINISH_REASON_DEFECTS = {
-    ("tool_choice_named", False): "tool_calls",
-    ("tool_choice_named", True): "tool_calls",
-}
-DEFECT_WHY = ("hermes_parse/serve/translate.py Choice.finish_reason: a named tool_choice finishes with "
-              "'tool_calls'; vLLM with the plugin says 'stop' (OpenAI's rule for a named function)")
-
-
 @pytest.mark.parametrize("name", [c.name for c in scripts.CASES])
 def test_script_through_proxy_equals_plugin(plugin_answers, client, encode, name):
     case = scripts.CASES_BY_NAME[name]
@@ -239,17 +227,10 @@ def test_script_through_proxy_equals_plugin(plugin_answers, client, encode, name
     want_whole, want_streamed = plugin_answers[name]
     whole = scripts.run(client, case, ids, stream=False)
     streamed = scripts.run(client, case, ids, stream=True)
-    defects = []
     for got, want, is_streamed in ((whole, want_whole, False), (streamed, want_streamed, True)):
-        known = FINISH_REASON_DEFECTS.get((name, is_streamed))
-        if known is not None and got.finish_reason == known != want.finish_reason:
-            defects.append(is_streamed)
-            got = dataclasses.replace(got, finish_reason=want.finish_reason)
         _same_answer(name, got, want, streamed=is_streamed)
     if name == "big_argument_100k":
         assert streamed.chunks > 100  # streamed as it comes, not held to the end
-    if defects:
-        pytest.xfail(DEFECT_WHY)
 
 
 # --------------------------------------------------------------------------

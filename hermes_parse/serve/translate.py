@@ -435,8 +435,15 @@ class Choice:
         self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
     def finish_reason(self, upstream_reason: Any) -> Any:
-        """The choice's ``finish_reason``: ``tool_calls`` where a call was sent and the upstream stopped."""
-        if upstream_reason == "stop" and self.calls_sent and not self.passthrough:
+        """The choice's ``finish_reason``: ``tool_calls`` where a call was sent and the
+        upstream stopped, except for a named ``tool_choice``, where OpenAI (and vLLM)
+        say ``stop``."""
+        if (
+            upstream_reason == "stop"
+            and self.calls_sent
+            and not self.passthrough
+            and self._plan.forced != "named"
+        ):
             return "tool_calls"
         return upstream_reason
 
