@@ -584,14 +584,14 @@ def _record_chunks(source: Source, fmt: str, reporter: Reporter, field: Optional
             yield [(number + i, None, "json", row, b"") for i, row in enumerate(rows, 1)]
             number += len(rows)
     elif fmt == "json":
-        chunk: List[Record] = []
+        elements: List[Record] = []
         for record in _records(source, fmt, reporter):
-            chunk.append(record)
-            if len(chunk) == 1024:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
+            elements.append(record)
+            if len(elements) == 1024:
+                yield elements
+                elements = []
+        if elements:
+            yield elements
     else:
         for record in _records(source, fmt, reporter):
             yield [record]

@@ -14,7 +14,7 @@ import shutil
 import stat
 import sys
 import time
-from typing import IO, Callable, Iterator, List, Optional
+from typing import IO, Callable, Iterator, List, Optional, cast
 
 BLOCK = 1 << 20
 # "Files over a few MB" get a progress bar (when stderr is a terminal).
@@ -351,7 +351,7 @@ class Output:
     def binary_stream(self) -> IO[bytes]:
         """The binary stream under this output, for a writer of its own (Parquet's)."""
         self.flush()
-        return self._binary if self._binary is not None else self._stream
+        return cast(IO[bytes], self._binary if self._binary is not None else self._stream)
 
     def close(self) -> None:
         """Flush, and close the stream (an --output file)."""
