@@ -96,7 +96,6 @@ PROBLEM_KINDS = frozenset(
         "call_in_reasoning",
         # the XML dialects (docs/dialects.md)
         "invalid_value",
-        "invalid_call",
         "missing_close",
     )
 )
@@ -467,8 +466,9 @@ def check_arguments(message, options):
     dialect = options.get("dialect", "hermes")
     if dialect in ("qwen3_coder", "glm"):
         # The model wrote no JSON, the body writes all of it: a JSON object
-        # whatever the input; but glm keeps a cut call as far as it went.
-        cut = {p.index for p in message.problems if p.kind == "truncated"} if dialect == "glm" else set()
+        # whatever the input, but for a call cut by the end of the text, kept
+        # as far as it went (as in the JSON dialect).
+        cut = {p.index for p in message.problems if p.kind == "truncated"}
         for call in message.tool_calls:
             if call.index in cut:
                 continue

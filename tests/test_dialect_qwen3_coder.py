@@ -478,7 +478,7 @@ def test_text_where_a_parameter_belonged(backend):
     text = "<tool_call>\n<function=f>\njunk<parameter=a>\n1\n</parameter></function></tool_call>after"
     message = check(backend, text, **Q)
     assert message.tool_calls[0].arguments == "{}" and message.content == "after"
-    assert kinds(message) == ["invalid_call"]
+    assert kinds(message) == ["invalid_arguments"]
     assert message.problems[0].offset == text.index("junk")
 
 
@@ -501,7 +501,7 @@ def test_a_bad_tag_after_the_name(backend, rest):
     assert message.tool_calls[0].arguments == expected
     assert message.content == "!"
     (problem,) = message.problems
-    assert problem.kind == "invalid_call"
+    assert problem.kind == "invalid_arguments"
     # The span runs from the bad tag's '<' to the </tool_call>: no character is lost.
     bad = text.index(rest) + (rest.index("</parameter>\n<") + 13 if expected != "{}" else 0)
     assert (problem.offset, problem.offset + problem.length) == (bad, text.rindex("</tool_call>"))
@@ -521,27 +521,26 @@ def test_text_after_close_function_is_skipped(backend):
 @pytest.mark.parametrize(
     "rest, arguments",
     [
-        ("<parameter=city>\nBeij", '{"city": "Beij"}'),
-        ("<parameter=city>\nBeijing\n", '{"city": "Beijing"}'),
-        ("<parameter=city>\nBeijing\n</param", '{"city": "Beijing"}'),
-        ("<parameter=city>\nBeijing\n</parameter>", '{"city": "Beijing"}'),
-        ("<parameter=city>\nBeijing\n</parameter>\n", '{"city": "Beijing"}'),
-        ("<parameter=city>\nBeijing\n</parameter>\n</func", '{"city": "Beijing"}'),
-        ("<parameter=city>\nBeijing\n</parameter>\n<parameter=da", '{"city": "Beijing"}'),
-        ("<parameter=city>", '{"city": ""}'),
+        ("<parameter=city>\nBeij", '{"city": "Beij'),
+        ("<parameter=city>\nBeijing\n", '{"city": "Beijing'),  # the last newline may be padding
+        ("<parameter=city>\nBeijing\n</param", '{"city": "Beijing'),  # a cut tag is no value text
+        ("<parameter=city>\nBeijing\n</parameter>", '{"city": "Beijing"'),
+        ("<parameter=city>\nBeijing\n</parameter>\n", '{"city": "Beijing"'),
+        ("<parameter=city>\nBeijing\n</parameter>\n</func", '{"city": "Beijing"'),
+        ("<parameter=city>\nBeijing\n</parameter>\n<parameter=da", '{"city": "Beijing"'),
         ("<parameter=ci", "{}"),
         ("", "{}"),
-        ("<parameter=days>\n12", '{"days": 12}'),
-        ("<parameter=days>\n1e", '{"days": "1e"}'),
+        ("<parameter=days>\n12", '{"days": 12'),
+        ("<parameter=days>\n1e", '{"days": "1e"'),
     ],
 )
-def test_a_call_cut_by_the_end_keeps_its_arguments_closed(backend, rest, arguments):
-    """A call cut by the end keeps its arguments as far as they went, as valid JSON."""
+def test_a_call_cut_by_the_end_keeps_its_arguments_as_far_as_they_went(backend, rest, arguments):
+    """A call cut by the end keeps its arguments as far as they went, as in the JSON
+    dialect: a string value stays open, so does the object (``truncated`` says so)."""
     tools = [tool("get_weather", city={"type": "string"}, days={"type": "integer"})]
     text = "<tool_call>\n<function=get_weather>\n" + rest
     message = check(backend, text, tools=tools, **Q)
     assert message.tool_calls[0].arguments == arguments
-    assert json.loads(arguments) is not None
     # A cut value that does not fit its type is reported as such too.
     assert kinds(message) == (["invalid_value", "truncated"] if rest.endswith("1e") else ["truncated"])
     assert backend.parse(text, tools=tools, truncated="drop", **Q).tool_calls == []
@@ -848,9 +847,10 @@ SGLANG_CASES = [
         None,
     ),
     (
-        # test_incomplete_tool_call: asks only for no crash; we keep the cut call.
+        # test_incomplete_tool_call: asks only for no crash; we keep the cut call, its
+        # arguments as far as they went (not JSON: compared as text).
         "<tool_call>\n<function=get_current_weather>\n<parameter=location>London",
-        [("get_current_weather", {"location": "London"})],
+        [("get_current_weather", '{"location": "London')],
         None,
     ),
 ]
@@ -860,7 +860,11 @@ SGLANG_CASES = [
 def test_sglang_cases(backend, text, calls, content):
     """SGLang's model outputs give SGLang's calls and content."""
     message = check(backend, text, every_cut=False, tools=SGLANG_TOOLS, **Q)
-    assert [(call.name, json.loads(call.arguments)) for call in message.tool_calls] == calls
+    got = [
+        (call.name, call.arguments if isinstance(want[1], str) else json.loads(call.arguments))
+        for call, want in zip(message.tool_calls, calls)
+    ]
+    assert len(message.tool_calls) == len(calls) and got == calls
     assert message.content == content
 
 
@@ -1012,11 +1016,14 @@ def fragment_texts():
 @given(text=fragment_texts(), data=st.data())
 def test_streamed_equals_one_shot_and_arguments_are_json(backend, text, data):
     """Any soup of the body's pieces: every chunking gives the one-shot result, and
-    every call's arguments are JSON (the body writes all of it)."""
+    every call's arguments are JSON (the body writes all of it), but a call cut by the
+    end of the text (kept as far as it went, as in the JSON dialect)."""
     options = {"call_id": sequential_ids(), "tools": FRAGMENT_TOOLS, **Q}
     expected = backend.parse(text, **options)
+    cut = {p.index for p in expected.problems if p.kind == "truncated"}
     for call in expected.tool_calls:
-        json.loads(call.arguments)
+        if call.index not in cut:
+            json.loads(call.arguments)
     cuts = data.draw(st.lists(st.integers(0, len(text)), max_size=8))
     pieces, start = [], 0
     for cut in sorted(set(cuts)):

@@ -90,4 +90,5 @@ cdef class Qwen3CoderBody(Body):
     @cython.locals(args=list, held=str, text=str, value=str)
     cdef end_value(self, Py_ssize_t end)
     @cython.final
+    cdef cut_value(self, Py_ssize_t end)
     cdef end_object(self)

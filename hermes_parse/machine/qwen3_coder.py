@@ -181,7 +181,7 @@ class Qwen3CoderBody(Body):
                     elif state == Q_BETWEEN:
                         self.end_object()
                         self.defect(
-                            base + i, "invalid_call", "expected <parameter= or </function>"
+                            base + i, "invalid_arguments", "expected <parameter= or </function>"
                         )
                     else:
                         self.defect(base + i, "not_a_call", "expected <function=")
@@ -205,14 +205,15 @@ class Qwen3CoderBody(Body):
         state = self.state
         if state == Q_AFTER or state == Q_DONE or state == Q_END:
             return False
+        # The arguments as far as they went, as in the JSON dialect: a string
+        # value cut by the end stays open, and so does the object.
         if state == Q_VALUE:
-            self.end_value(self.read_to)
+            self.cut_value(self.read_to)
+        elif state == Q_VALUE_TAG:
+            # A tag cut by the end of the text is not value text.
+            self.cut_value(self.tag_at)
         elif state == Q_CLOSE_WS or state == Q_CLOSE_TAG:
             self.end_value(self.close_at)  # "</parameter>" and the end of the text
-        elif state == Q_VALUE_TAG:
-            # A tag cut by the end of the text is taken for the closing tag.
-            self.end_value(self.tag_at)
-        self.end_object()
         return True
 
     def open_tag(self, text, i, limit):
@@ -291,7 +292,7 @@ class Qwen3CoderBody(Body):
             self.defect(self.base + i, "not_a_call", detail)
         else:  # the problem spans the parameter's tag from its '<': nothing read is lost
             self.end_object()
-            self.defect(self.name_at, "invalid_call", detail)
+            self.defect(self.name_at, "invalid_arguments", detail)
 
     # -- tags --------------------------------------------------------------
 
@@ -362,7 +363,7 @@ class Qwen3CoderBody(Body):
             self.event = EV_TAG
         else:
             self.end_object()
-            self.defect(self.tag_at, "invalid_call", "expected <parameter= or </function>")
+            self.defect(self.tag_at, "invalid_arguments", "expected <parameter= or </function>")
 
     def release_close(self, with_tag):
         """The "</parameter>" being held was not structural: it, the whitespace
@@ -540,6 +541,23 @@ class Qwen3CoderBody(Body):
             )
         else:
             args.append(value)
+
+    def cut_value(self, end):
+        """The text ended inside the value at offset ``end``: write it as far as
+        it went (a held last newline may be padding and is not written); a
+        string stays open, a held value is read as it is."""
+        self.held_newline = False
+        if not self.streams:
+            self.end_value(end)
+        elif self.maybe_null:
+            held = self.null_text
+            self.null_text = ""
+            self.maybe_null = False
+            if held == "null" or held == "None":
+                self.args.append("null")
+            else:
+                self.args.append('"')
+                escape_into(self.args, held, 0, len(held))
 
     def end_object(self):
         """Close the arguments' object (the sink writes "{}" when none was opened)."""
