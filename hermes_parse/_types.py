@@ -52,7 +52,8 @@ class Problem(_Frozen):
 
     ``kind`` is one of the documented kinds (docs/grammar.md, "Behaviour on bad input"):
     ``not_a_call``, ``invalid_json``, ``invalid_arguments``, ``duplicate_key``,
-    ``trailing_text``, ``truncated``, ``unknown_tool``, ``call_in_reasoning``.  ``offset`` and
+    ``trailing_text``, ``truncated``, ``unknown_tool``, ``call_in_reasoning``, and in the
+    XML dialects ``invalid_value`` and ``missing_close``.  ``offset`` and
     ``length`` give the span of the input (in characters, from the start of
     the whole output) that the problem covers; ``index`` is the tool call it
     belongs to, or ``None`` when the block never became a call.
