@@ -34,6 +34,7 @@ cdef class GlmBody(Body):
     cdef public Py_ssize_t tag_pos
     cdef public Py_ssize_t tag_at
     cdef public dict tool_types
+    cdef public str key
     cdef public str key_json
     cdef public Py_ssize_t key_at
     cdef public bint in_pair

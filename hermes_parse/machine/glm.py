@@ -42,7 +42,7 @@ from .codes import (
     T_STRING,
 )
 from .reader import JsonReader as new_reader  # (the compiled twin cimports the type)
-from .values import escape_into, json_value
+from .values import TYPE_NAMES, escape_into, json_value
 
 # Body states.
 G_START = 0  # before the name: whitespace, "\n" pairs
@@ -84,9 +84,6 @@ AFTER_CLOSE = (KEY_OPEN, CALL_CLOSE)
 # A name longer than this is not a name (as in the JSON body).
 NAME_CAPTURE_CAP = 512
 
-# For the invalid_value problem's detail, by type code & 15.
-TYPE_NAMES = ("any", "string", "integer", "number", "boolean", "object", "array", "null")
-
 
 class GlmBody(Body):
     """Reads a GLM body (``dialect="glm"``)."""
@@ -115,6 +112,7 @@ class GlmBody(Body):
         self.tag_at = 0
         self.tool_types = None
         self.capture.clear()
+        self.key = ""
         self.key_json = ""
         self.key_at = 0
         self.in_pair = False  # a key begun, its value not yet
@@ -393,6 +391,7 @@ class GlmBody(Body):
             )
         else:
             self.seen.add(key)
+        self.key = key
         quoted = ['"']
         escape_into(quoted, key, 0, len(key))
         quoted.append('": ')
@@ -492,7 +491,8 @@ class GlmBody(Body):
                             "invalid_value",
                             self.value_at,
                             self.close_at - self.value_at,
-                            "not " + TYPE_NAMES[code & 15] + ": kept as a string",
+                            "parameter " + repr(self.key) + " is not of type "
+                            + TYPE_NAMES[code & 15],
                         )
                     )
             else:

@@ -38,7 +38,7 @@ from .codes import (
     T_STRING,
 )
 from .reader import JsonReader as new_reader  # (the compiled twin cimports the type)
-from .values import escape_into, json_value
+from .values import TYPE_NAMES, escape_into, json_value
 
 # Body states.
 Q_OPEN = 0  # whitespace before "<function="
@@ -73,9 +73,6 @@ A_ENDS = 13  # "<parameter=", "</function>", "</tool_call>": what ends a value o
 
 # A name longer than this is not a name (as in the JSON body).
 NAME_CAPTURE_CAP = 512
-
-# The type codes' names (codes.T_*), for the invalid_value problem's detail.
-TYPE_NAMES = ("any", "string", "integer", "number", "boolean", "object", "array", "null")
 
 
 class Qwen3CoderBody(Body):

@@ -27,6 +27,9 @@ from .codes import (
     T_STRING,
 )
 
+# The type codes' names (codes.T_*), for the bodies' invalid_value details.
+TYPE_NAMES = ("any", "string", "integer", "number", "boolean", "object", "array", "null")
+
 # json.dumps's escapes (ensure_ascii=False): '"', '\\' and the control characters.
 ESCAPES = ['\\u%04x' % code for code in range(32)]
 ESCAPES[8] = "\\b"
