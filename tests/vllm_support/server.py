@@ -99,7 +99,15 @@ class VllmServer:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
+        if process is None:
+            return
+        if process.poll() is not None:
+            # The server is gone (a test killed it by its pid): its engine
+            # processes may not be; they are still in its process group.
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
             return
         # The server's pid leads the process group it was started in.
         for sig, wait in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
