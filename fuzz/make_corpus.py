@@ -6,7 +6,7 @@ reproducers of its findings into fuzz/findings/.
 Each seed is a header (option flags, max_buffer, cut points; see the
 harness's docstring) and a text: realistic Hermes outputs (Qwen, Hermes-2-Pro,
 Hermes-3 styles), damaged ones, and argument values taken from JSONTestSuite
-(``../shared/jsontestsuite`` by default; skipped when absent).  The output is
+(``tests/data/jsontestsuite`` by default, the copy the tests use; skipped when absent).  The output is
 deterministic: running it again rewrites the same files.
 """
 
@@ -258,7 +258,7 @@ def main():
     parser.add_argument(
         "--jsontestsuite",
         type=Path,
-        default=HERE.parent.parent / "shared" / "jsontestsuite",
+        default=HERE.parent / "tests" / "data" / "jsontestsuite",
         help="the JSONTestSuite test_parsing directory",
     )
     args = parser.parse_args()
