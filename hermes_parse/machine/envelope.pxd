@@ -3,6 +3,7 @@ import cython
 
 from hermes_parse.machine.body cimport Body
 from hermes_parse.machine.sink cimport Sink
+from hermes_parse.machine.values cimport skip_blank
 
 cdef int EV_DEFECT, EV_END, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
 cdef int S_TEXT_WS, S_TEXT, S_TAG, S_BODY, S_END_TAG, S_SKIP, S_THINK, S_THINK_TAG, S_PICK

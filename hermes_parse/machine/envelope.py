@@ -30,6 +30,7 @@ from .._types import ClosedError, Message, Problem, random_call_id, truncated_ca
 from .bodies import BODIES
 from .codes import EV_DEFECT, EV_END, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
 from .sink import Sink as new_sink
+from .values import skip_blank
 
 # Envelope states.
 S_TEXT_WS = 0  # content; whitespace here is held (start of text, after a call)
@@ -142,7 +143,7 @@ class StreamParser:
             )
         self._dialect = dialect
         self._auto = dialect == AUTO
-        self._bare = (dialect == AUTO or dialect == "qwen3_coder") and "qwen3_coder" in BODIES
+        self._bare = dialect == AUTO or dialect == "qwen3_coder"
         self._bodies = {}
         self._tools = tool_names(tools)
         # Only the bodies that read values as text need the parameters' types.
@@ -561,13 +562,7 @@ class StreamParser:
                 if body.event != EV_NONE or body.problems:
                     self._body_event(text, i)
             elif state == S_TEXT_WS:
-                j = i
-                while j < limit:
-                    c = text[j]
-                    if c == " " or c == "\n" or c == "\r" or c == "\t":
-                        j += 1
-                    else:
-                        break
+                j = skip_blank(text, i, limit)
                 if j > i:
                     self._held_ws.append(text[i:j])
                 i = j
@@ -580,12 +575,7 @@ class StreamParser:
                         self._flush_held_text()
                         self._state = S_TEXT
             elif state == S_PICK:
-                while i < limit:
-                    c = text[i]
-                    if c == " " or c == "\n" or c == "\r" or c == "\t":
-                        i += 1
-                    else:
-                        break
+                i = skip_blank(text, i, limit)
                 if i < limit:
                     c = text[i]
                     if c == "{" or c == "`":

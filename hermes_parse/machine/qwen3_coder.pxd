@@ -3,7 +3,7 @@ import cython
 
 from hermes_parse.machine.body cimport Body
 from hermes_parse.machine.reader cimport JsonReader
-from hermes_parse.machine.values cimport escape_into, json_value
+from hermes_parse.machine.values cimport escape_into, json_value, skip_blank
 
 cdef int EV_END, EV_NAME, EV_NONE, EV_TAG, T_ANY, T_NULLABLE, T_STRING
 cdef int Q_OPEN, Q_OPEN_TAG, Q_NAME, Q_BETWEEN, Q_BETWEEN_TAG, Q_PNAME, Q_VALUE

@@ -38,7 +38,7 @@ from .codes import (
     T_STRING,
 )
 from .reader import JsonReader as new_reader  # (the compiled twin cimports the type)
-from .values import TYPE_NAMES, escape_into, json_value
+from .values import TYPE_NAMES, escape_into, json_value, skip_blank
 
 # Body states.
 Q_OPEN = 0  # whitespace before "<function="
@@ -144,13 +144,7 @@ class Qwen3CoderBody(Body):
             elif state == Q_NAME or state == Q_PNAME:
                 i = self.read_name(text, i, limit)
             elif state == Q_CLOSE_WS:
-                j = i
-                while j < limit:
-                    c = text[j]
-                    if c == " " or c == "\n" or c == "\r" or c == "\t":
-                        j += 1
-                    else:
-                        break
+                j = skip_blank(text, i, limit)
                 if j > i:
                     self.spaces.append(text[i:j])
                 i = j

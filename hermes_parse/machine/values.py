@@ -20,7 +20,6 @@ from .codes import (
     T_ARRAY,
     T_BOOLEAN,
     T_INTEGER,
-    T_NULL,
     T_NULLABLE,
     T_NUMBER,
     T_OBJECT,
@@ -64,6 +63,18 @@ def escape_into(out, text, start, stop):
 
 def is_blank(c):
     return c == " " or c == "\n" or c == "\r" or c == "\t"
+
+
+def skip_blank(text, i, limit):
+    """Where the run of whitespace at ``text[i:limit]`` ends (``limit`` if it
+    does not): the envelope and the bodies skip whitespace between tags."""
+    while i < limit:
+        c = text[i]
+        if c == " " or c == "\n" or c == "\r" or c == "\t":
+            i += 1
+        else:
+            break
+    return i
 
 
 def json_value(text, code, reader):
