@@ -22,7 +22,7 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from .. import BACKEND, CallFold, __version__
 from . import jsonio
@@ -52,6 +52,7 @@ from .records import (
     stats_table,
     stream_reasoning,
     stream_text,
+    write_lines,
 )
 
 PROG = "hermes-parse"
@@ -567,37 +568,53 @@ def _parquet_rows(source: Source) -> Iterator[Tuple[dict, bytes]]:
             yield row, b""
 
 
-def _record_chunks(source: Source, fmt: str, reporter: Reporter, field: Optional[str]) -> Iterator[List[Record]]:
-    """``_records`` a list at a time, for the batch path: the records of one
+class Chunk(NamedTuple):
+    """Records read together (``_record_chunks``), as columns."""
+
+    numbers: Sequence[int]  # the records' numbers
+    lines: Sequence[Optional[int]]  # their line numbers (None: not read as a line)
+    kind: str  # how to read the values: json, sse or text (``_records``)
+    values: list
+
+
+def _record_chunks(
+    source: Source, fmt: str, reporter: Reporter, field: Optional[str]
+) -> Iterator[Chunk]:
+    """``_records`` a chunk at a time, for the batch path: the records of one
     block read of JSON Lines, 1024 elements of a JSON array, one Parquet
     batch; a record at a time otherwise (a stream, a text)."""
+    number = 1  # the number of the chunk's first record
     if fmt == "jsonl":
-        number = 0
-        for chunk in json_line_chunks(source, reporter):
-            yield [(number + i, line, "json", value, raw) for i, (line, value, raw) in enumerate(chunk, 1)]
-            number += len(chunk)
+        for lines, values, _ in json_line_chunks(source, reporter):
+            yield Chunk(range(number, number + len(values)), lines, "json", values)
+            number += len(values)
     elif fmt == "parquet":
         from .parquet import row_chunks
 
-        number = 0
         for rows in row_chunks(source, field):
-            yield [(number + i, None, "json", row, b"") for i, row in enumerate(rows, 1)]
+            yield Chunk(range(number, number + len(rows)), [None] * len(rows), "json", rows)
             number += len(rows)
     elif fmt == "json":
-        elements: List[Record] = []
-        for record in _records(source, fmt, reporter):
-            elements.append(record)
-            if len(elements) == 1024:
-                yield elements
-                elements = []
-        if elements:
-            yield elements
+        values: list = []
+        for _, _, _, value, _ in _records(source, fmt, reporter):
+            values.append(value)
+            if len(values) == 1024:
+                yield Chunk(range(number, number + 1024), [None] * 1024, "json", values)
+                number += 1024
+                values = []
+        if values:
+            yield Chunk(range(number, number + len(values)), [None] * len(values), "json", values)
     else:
-        for record in _records(source, fmt, reporter):
-            yield [record]
+        for number, line, kind, value, _ in _records(source, fmt, reporter):
+            yield Chunk([number], [line], kind, [value])
 
 
-def _messages(
+# Messages of records read together, as columns: (record numbers, line numbers,
+# messages, problems: a list for each record, or None when not asked for).
+Messages = Tuple[Sequence[int], Sequence[Optional[int]], List[dict], List[Optional[List[dict]]]]
+
+
+def _message_chunks(
     source: Source,
     fmt: str,
     reporter: Reporter,
@@ -605,9 +622,9 @@ def _messages(
     text_of,
     reasoning_getter=None,
     field: Optional[str] = None,
-) -> Iterator[tuple]:
-    """Yield (record number, line, message, problems) for each usable record of
-    an input read as ``fmt``; bad records are reported (and skipped), problems
+) -> Iterator[Messages]:
+    """Yield the messages of the usable records of an input read as ``fmt``,
+    a chunk at a time; bad records are reported (and skipped), problems
     counted (and printed under --strict), all in the order of the records.
 
     The records come a chunk at a time (``_record_chunks``: memory holds one
@@ -634,51 +651,110 @@ def _messages(
             gc.enable()
 
 
+def _messages(*args, **kwargs) -> Iterator[tuple]:
+    """``_message_chunks`` a record at a time: (record number, line, message, problems)."""
+    for numbers, lines, messages, problems in _message_chunks(*args, **kwargs):
+        yield from zip(numbers, lines, messages, problems)
+
+
 def _chunk_messages(
-    source: Source, chunk: List[Record], reporter: Reporter, extractor: Extractor, text_of, reasoning_getter, split_reasoning: bool
-) -> Iterator[tuple]:
-    """``_messages`` of one chunk of records."""
-    pending: List[tuple] = []  # (number, line, text, existing, prior)
-    for number, line, kind, value, _ in chunk:
+    source: Source,
+    chunk: Chunk,
+    reporter: Reporter,
+    extractor: Extractor,
+    text_of,
+    reasoning_getter,
+    split_reasoning: bool,
+) -> Iterator[Messages]:
+    """``_message_chunks`` of one chunk of records."""
+    if chunk.kind == "json":
+        try:
+            found = [text_of(value) for value in chunk.values]
+        except BadRecord:
+            pass  # taken a record at a time below, each bad one reported in its place
+        else:
+            texts = [text for text, _ in found]
+            existing: Optional[list] = [calls for _, calls in found]
+            if not any(existing):
+                existing = None  # no record had calls (the common case)
+            reasonings = None
+            if split_reasoning and reasoning_getter is not None:
+                reasonings = [reasoning_getter(value) for value in chunk.values]
+            yield from _parsed(
+                source, chunk.numbers, chunk.lines, texts, existing, reasonings, extractor, reporter
+            )
+            return
+    numbers: List[int] = []
+    lines: List[Optional[int]] = []
+    texts = []
+    existing = []
+    reasonings = []
+    for number, line, value in zip(chunk.numbers, chunk.lines, chunk.values):
         if value is BAD_LINE:
             continue
         try:
-            if kind == "json":
-                text, existing = text_of(value)
-            elif kind == "sse":
-                text, existing = stream_text(value)
+            if chunk.kind == "json":
+                text, calls = text_of(value)
+            elif chunk.kind == "sse":
+                text, calls = stream_text(value)
             else:
-                text, existing = value, NO_CALLS
+                text, calls = value, NO_CALLS
         except BadRecord as exc:
             # The records before it go out first (stdout and stderr stay in order).
-            yield from _parsed(source, pending, extractor, reporter)
-            pending = []
+            yield from _parsed(
+                source, numbers, lines, texts, existing, reasonings, extractor, reporter
+            )
+            numbers, lines, texts, existing, reasonings = [], [], [], [], []
             if reporter.bad_keys is None and type(value) is dict:
                 reporter.bad_keys = list(value)
             reporter.bad(_where(source, line, number), str(exc))
             continue
-        reporter.records += 1
-        prior = None
+        reasoning = None
         if split_reasoning:
-            if kind == "json":
+            if chunk.kind == "json":
                 if reasoning_getter is not None:
-                    prior = reasoning_getter(value)
-            elif kind == "sse":
-                prior = stream_reasoning(value)
-        pending.append((number, line, text, existing, prior))
-    yield from _parsed(source, pending, extractor, reporter)
+                    reasoning = reasoning_getter(value)
+            elif chunk.kind == "sse":
+                reasoning = stream_reasoning(value)
+        numbers.append(number)
+        lines.append(line)
+        texts.append(text)
+        existing.append(calls)
+        reasonings.append(reasoning)
+    yield from _parsed(source, numbers, lines, texts, existing, reasonings, extractor, reporter)
 
 
-def _parsed(source: Source, pending: List[tuple], extractor: Extractor, reporter: Reporter) -> Iterator[tuple]:
-    """The records of ``pending`` parsed together, in order (``_messages``)."""
-    if not pending:
+def _parsed(
+    source: Source,
+    numbers: Sequence[int],
+    lines: Sequence[Optional[int]],
+    texts: List[str],
+    existing: Optional[List[Sequence[dict]]],
+    reasonings: Optional[List[Optional[str]]],
+    extractor: Extractor,
+    reporter: Reporter,
+) -> Iterator[Messages]:
+    """The records of ``texts`` parsed together (``_message_chunks``)."""
+    if not texts:
         return
-    results = extractor.messages([(text, number, existing, prior) for number, _, text, existing, prior in pending])
-    for (number, line, _, _, _), (message, problems) in zip(pending, results):
-        if problems:
-            _annotate(problems, number, line)
-            reporter.found(_where(source, line, number), problems)
-        yield number, line, message, problems
+    reporter.records += len(texts)
+    messages, problems = extractor.messages(texts, numbers, existing, reasonings)
+    if not extractor.problems:
+        yield numbers, lines, messages, problems
+    elif not reporter.strict:
+        for number, line, found in zip(numbers, lines, problems):
+            if found:
+                _annotate(found, number, line)
+                reporter.found(_where(source, line, number), found)
+        yield numbers, lines, messages, problems
+    else:
+        # --strict prints the problems: a record at a time, so that each
+        # record's go out between the records around it.
+        for k, found in enumerate(problems):
+            if found:
+                _annotate(found, numbers[k], lines[k])
+                reporter.found(_where(source, lines[k], numbers[k]), found)
+            yield numbers[k : k + 1], lines[k : k + 1], messages[k : k + 1], problems[k : k + 1]
 
 
 def _where(source: Source, line: Optional[int], number: int) -> str:
@@ -799,7 +875,6 @@ def _extract(args: argparse.Namespace, reporter: Reporter, out: Output, paths: L
     text_of = _text_getter(args)
     with_problems = args.with_problems
     write = out.write
-    dumps = jsonio.dumps
     formats = set()
     for path in paths:
         with Source(path, reporter, progress=not args.no_progress) as source:
@@ -822,18 +897,17 @@ def _extract(args: argparse.Namespace, reporter: Reporter, out: Output, paths: L
                             args, extractor, reporter, source, write, number, line, kind, value, raw
                         )
                 continue
-            for number, _, message, problems in _messages(
+            for numbers, _, messages, problems in _message_chunks(
                 source, fmt, reporter, extractor, text_of, _reasoning_getter(args), args.field
             ):
                 if with_problems:
-                    message["problems"] = problems
+                    for message, found in zip(messages, problems):
+                        message["problems"] = found
                 if table is not None:
-                    table.add(number, message)
-                    continue
-                try:
-                    write(dumps(message))
-                except TypeError:  # what orjson refuses (orjson.JSONEncodeError is one)
-                    write(dumps_line(message))
+                    for number, message in zip(numbers, messages):
+                        table.add(number, message)
+                else:
+                    write_lines(write, messages)
     return _finish(reporter, formats, args.fix)
 
 

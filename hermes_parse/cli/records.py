@@ -13,7 +13,7 @@ from __future__ import annotations
 import binascii
 import json
 from collections import Counter
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 from .. import CallFold, StreamParser, parse, parse_many, random_call_id, seeded_ids
 from .._types import _ID_LETTERS, _id_random
@@ -70,6 +70,16 @@ def dumps_line(value: Any) -> bytes:
             return (json.dumps(value, ensure_ascii=False) + "\n").encode("utf-8")
         except UnicodeEncodeError:
             return (json.dumps(value) + "\n").encode("ascii")
+
+
+def write_lines(write: Callable[[bytes], Any], values: List[Any]) -> None:
+    """``write`` the ``dumps_line`` of each of ``values``."""
+    dumps = jsonio.dumps
+    for value in values:
+        try:
+            write(dumps(value))
+        except TypeError:  # what orjson refuses (orjson.JSONEncodeError is one)
+            write(dumps_line(value))
 
 
 def loads_slow(raw: bytes) -> Any:
@@ -244,6 +254,10 @@ def choice_entries(events: list, choice: int) -> Iterator[dict]:
 def default_text(record: Any) -> Tuple[str, List[dict]]:
     """The text of a record and the tool calls it already has, from the first
     present of ``DEFAULT_FIELDS`` (a JSON string record is the text itself)."""
+    if type(record) is dict and "choices" not in record:
+        text = record.get("completion")
+        if type(text) is str:
+            return text, NO_CALLS  # a bare {"completion": ...} record, quickly
     if type(record) is str:
         return record, NO_CALLS
     if type(record) is not dict:
@@ -426,65 +440,91 @@ class Extractor:
                 known=index >= existing,
             )
 
-    def messages(self, items: Sequence[tuple]) -> List[Tuple[dict, Optional[List[dict]]]]:
-        """``message`` for many records at once: ``items`` are (text, record,
-        existing calls, server reasoning); the results are the very ones
-        ``message`` gives, in order (ids aside when random).
+    def messages(
+        self,
+        texts: List[str],
+        records: Sequence[int],
+        existing: Optional[List[Sequence[dict]]] = None,
+        reasonings: Optional[List[Optional[str]]] = None,
+    ) -> Tuple[List[dict], List[Optional[List[dict]]]]:
+        """``message`` for many records at once: the ``texts`` of the records
+        numbered ``records``, the tool calls each already had (``existing``;
+        None: none had any) and the reasoning its server split off
+        (``reasonings``; None: none did).  Returns (messages, problems), lists
+        in the order of the texts: the very ones ``message`` gives (ids aside
+        when random).
 
         The texts are parsed together by ``parse_many`` (one parser for all,
         no ``Message`` object); a record whose server split the reasoning off
         goes through ``message`` alone (it is parsed without the split)."""
-        results: List[Any] = [None] * len(items)
-        texts = []
-        positions = []
-        for position, (text, record, existing, reasoning) in enumerate(items):
-            if reasoning is not None:
-                results[position] = self.message(text, record, existing, reasoning=reasoning)
+        count = len(texts)
+        alone: List[int] = []
+        batch_texts: List[Optional[str]] = texts  # type: ignore[assignment]
+        if reasonings is not None:
+            alone = [k for k, reasoning in enumerate(reasonings) if reasoning is not None]
+            if alone:
+                batch_texts = list(texts)
+                for k in alone:
+                    batch_texts[k] = None  # parse_many's null record: parsed alone below
+        batch = parse_many(batch_texts, call_id=_no_id, truncated=self.truncated, **self.options)
+        messages = [{"role": "assistant", "content": content} for content in batch.content]
+        if self.reasoning:
+            for message, reasoning in zip(messages, batch.reasoning):
+                if reasoning is not None:
+                    message["reasoning"] = reasoning
+        problems: List[Optional[List[dict]]] = [None] * count
+        if self.problems:
+            offsets = batch.problem_offsets
+            for k in range(count):
+                shift = len(existing[k]) if existing is not None else 0
+                problems[k] = [
+                    self._problem(batch, at, shift) for at in range(offsets[k], offsets[k + 1])
+                ]
+        offsets = batch.call_offsets
+        names = batch.call_name
+        if self.seed is None:
+            ids = _random_ids(len(names))  # drawn for the whole chunk at once
+        else:
+            ids = self._seeded_ids(records, offsets, names)
+        # The calls of all records, in order: record k's are calls[offsets[k]:offsets[k + 1]].
+        calls = [
+            {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+            for call_id, name, arguments in zip(ids, names, batch.call_arguments)
+        ]
+        for k in range(count):
+            start, stop = offsets[k], offsets[k + 1]
+            if existing is None:
+                if start == stop:
+                    continue
+                messages[k]["tool_calls"] = record_calls = calls[start:stop]
+                had = 0
             else:
-                texts.append(text)
-                positions.append(position)
-        if not texts:
-            return results
-        batch = parse_many(texts, call_id=_no_id, truncated=self.truncated, **self.options)
-        contents, reasonings = batch.content, batch.reasoning
-        call_offsets, names, arguments = batch.call_offsets, batch.call_name, batch.call_arguments
-        problem_offsets = batch.problem_offsets
-        with_reasoning = bool(self.reasoning)
-        want_problems = self.problems
-        seed = self.seed
-        # Random ids (no --seed) are drawn for the whole chunk at once.
-        ids = _random_ids(len(names)) if seed is None else None
-        for k, position in enumerate(positions):
-            _, record, existing, _ = items[position]
-            message: dict = {"role": "assistant", "content": contents[k]}
-            if with_reasoning and reasonings[k] is not None:
-                message["reasoning"] = reasonings[k]
-            start, stop = call_offsets[k], call_offsets[k + 1]
-            calls: List[dict] = []
+                record_calls = list(existing[k]) + calls[start:stop]
+                if not record_calls:
+                    continue
+                messages[k]["tool_calls"] = record_calls
+                had = len(existing[k])
+            if self.tools is not None:
+                self._check_calls(record_calls, had, problems[k])  # type: ignore[arg-type]
+        for k in alone:
+            messages[k], problems[k] = self.message(
+                texts[k],
+                records[k],
+                existing[k] if existing is not None else NO_CALLS,
+                reasoning=reasonings[k],  # type: ignore[index]
+            )
+        return messages, problems
+
+    def _seeded_ids(self, records: Sequence[int], offsets: List[int], names: List[str]) -> List[str]:
+        """The ids of a batch's calls (``offsets``, ``names``) from --seed:
+        each record's from its number (``call_id``)."""
+        ids: List[str] = []
+        for k, record in enumerate(records):
+            start, stop = offsets[k], offsets[k + 1]
             if stop > start:
                 call_id = self.call_id(record)
-                calls = [
-                    {
-                        "id": ids[at] if ids is not None else call_id(index, names[at]),
-                        "type": "function",
-                        "function": {"name": names[at], "arguments": arguments[at]},
-                    }
-                    for index, at in enumerate(range(start, stop))
-                ]
-            problems: Optional[List[dict]] = None
-            if want_problems:
-                problems = []
-                start, stop = problem_offsets[k], problem_offsets[k + 1]
-                if stop > start:
-                    problems = [self._problem(batch, at, len(existing)) for at in range(start, stop)]
-            if existing:
-                calls = list(existing) + calls
-            if calls:
-                message["tool_calls"] = calls
-                if self.tools is not None:
-                    self._check_calls(calls, len(existing), problems)  # type: ignore[arg-type]
-            results[position] = (message, problems)
-        return results
+                ids += [call_id(index, names[at]) for index, at in enumerate(range(start, stop))]
+        return ids
 
     @staticmethod
     def _problem(batch: Any, at: int, shift: int) -> dict:
@@ -521,37 +561,61 @@ def _no_id(index: int, name: str) -> str:
 def json_lines(source: Source, reporter: Reporter) -> Iterator[Tuple[int, Any, bytes]]:
     """Yield (line number, value, raw line) for each JSON Lines record;
     blank lines are skipped, a line that is not JSON is reported and skipped."""
-    for chunk in json_line_chunks(source, reporter):
-        yield from chunk
+    for lines, values, raws in json_line_chunks(source, reporter):
+        yield from zip(lines, values, raws)
 
 
-def json_line_chunks(source: Source, reporter: Reporter) -> Iterator[List[Tuple[int, Any, bytes]]]:
-    """``json_lines`` a list at a time: the records of one block read.  A line
-    that is not JSON ends the list before it is reported (and is the first of
-    the next), so that the records before it are written out first."""
-    number = 0
+def json_line_chunks(
+    source: Source, reporter: Reporter
+) -> Iterator[Tuple[Sequence[int], List[Any], List[bytes]]]:
+    """``json_lines`` a chunk at a time, as columns: (line numbers, values,
+    raw lines) of the records of one block read.
+
+    A line that is not JSON ends the chunk before it is reported (and is the
+    first of the next, as ``BAD_LINE``), so that the records before it are
+    written out first.
+    """
+    first = 1  # the line number of the batch's first line
     loads = _loads
-    error = _JSONDecodeError
     for batch in source.line_batches():
-        chunk: List[Tuple[int, Any, bytes]] = []
-        for raw in batch:
-            number += 1
+        try:
+            # The common case: every line of the block is a JSON value (a
+            # line ending in \r too), then the line numbers are a range.
+            values = [loads(raw) for raw in batch]
+        except _JSONDecodeError:
+            yield from _json_line_chunks_slowly(source, reporter, batch, first)
+        else:
+            yield range(first, first + len(batch)), values, batch
+        first += len(batch)
+
+
+def _json_line_chunks_slowly(
+    source: Source, reporter: Reporter, batch: List[bytes], first: int
+) -> Iterator[Tuple[List[int], List[Any], List[bytes]]]:
+    """``json_line_chunks`` of a batch with blank lines, or lines that orjson
+    refuses: each line on its own."""
+    lines: List[int] = []
+    values: List[Any] = []
+    raws: List[bytes] = []
+    for number, raw in enumerate(batch, first):
+        try:
+            value = _loads(raw)
+        except _JSONDecodeError:
+            if not raw.strip():
+                continue
             try:
-                value = loads(raw)
-            except error:
-                if not raw.strip():
-                    continue
-                try:
-                    value = loads_slow(raw)
-                except BadRecord as exc:
-                    if chunk:
-                        yield chunk
-                    reporter.bad(f"{source.name}:{number}", str(exc))
-                    chunk = [(number, BAD_LINE, raw)]
-                    continue
-            chunk.append((number, value, raw))
-        if chunk:
-            yield chunk
+                value = loads_slow(raw)
+            except BadRecord as exc:
+                if lines:
+                    yield lines, values, raws
+                reporter.bad(f"{source.name}:{number}", str(exc))
+                lines, values, raws = [number], [BAD_LINE], [raw]
+                continue
+        lines.append(number)
+        values.append(value)
+        raws.append(raw)
+    if lines:
+        yield lines, values, raws
 
 
 def sse_streams(source: Source, reporter: Reporter) -> Iterator[Tuple[int, list]]:
