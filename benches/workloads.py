@@ -490,22 +490,27 @@ def get_deltas(workload: str, splitter: str) -> Tuple[str, ...]:
 # A log of short completions, for the non-streaming parse() benchmark.
 
 
-def completion_log(count: int = 10_000) -> List[Workload]:
+def completion_log(count: int = 10_000, with_calls: float = 0.60) -> List[Workload]:
+    """``count`` short completions, the share ``with_calls`` of them with one
+    or two calls (the rest plain answers)."""
     rng = random.Random("hermes-bench:log")
+    plain = 1.0 - with_calls
     intros = ["Sure.\n\n", "Let me look that up.\n\n", "I'll call the tool for that.\n\n",
               "Un instant, je vérifie.\n\n", "少々お待ちください。\n\n"]
     log = []
     for i in range(count):
         roll = rng.random()
-        if roll < 0.40:
+        if roll < plain:
             words = [rng.choice(_WORDS) for _ in range(rng.randrange(20, 70))]
             text = " ".join(words).capitalize() + "."
             log.append(Workload(f"log{i}", _check(text), (text, [])))
             continue
-        content = rng.choice(intros) if roll < 0.80 else ""
+        # Of the completions with calls: two thirds after a line of content,
+        # one in twelve with two calls.
+        content = rng.choice(intros) if roll < plain + with_calls * 2 / 3 else ""
         calls: Calls = []
         blocks = []
-        for _ in range(2 if roll >= 0.95 else 1):
+        for _ in range(2 if roll >= 1 - with_calls / 12 else 1):
             city = rng.choice(_CITIES)
             if rng.random() < 0.5:
                 name, args = "get_weather", {"location": city, "unit": rng.choice(["celsius", "fahrenheit"])}

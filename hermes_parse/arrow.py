@@ -55,8 +55,9 @@ imported when first needed; the core never imports this module.
 
 from __future__ import annotations
 
-import binascii
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
+
+from .machine.codes import ROW_PARSED as _ROW_PARSED, ROW_TEXT as _ROW_TEXT
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
@@ -108,10 +109,10 @@ def schema() -> "pa.Schema":
     )
 
 
-def _default_parse_many() -> Callable[..., "Batch"]:
-    from . import parse_many
+def _default_parse_utf8() -> Callable[..., Any]:
+    from . import _machine  # the twin hermes_parse runs
 
-    return parse_many
+    return _machine.parse_utf8
 
 
 def _text_column(data: Any, column: Optional[str]) -> Any:
@@ -159,38 +160,6 @@ def _slices(array: Any) -> Iterator[Any]:
         yield piece
 
 
-# What opens a block in content, by dialect: a row holding none of these has
-# no call, whatever the other options (the core's own shortcut, parse_many's).
-_OPENINGS = {"qwen3_coder": ("<tool_call>", "<function="), "auto": ("<tool_call>", "<function=")}
-_DEFAULT_MAX_BUFFER = 8 * 1024 * 1024
-
-
-def _may_call(texts: Any, options: dict) -> Any:
-    """A boolean array: the rows in which a block may start (``None``: every
-    row must be parsed, with reasoning on, since a text without a tag can
-    still hold reasoning)."""
-    pc = _pa().compute
-    if options.get("reasoning") not in (False, None):
-        return None
-    openings = _OPENINGS.get(options.get("dialect", "hermes"), ("<tool_call>",))
-    found = pc.match_substring(texts, openings[0])
-    for opening in openings[1:]:
-        found = pc.or_(found, pc.match_substring(texts, opening))
-    return pc.fill_null(found, False)
-
-
-def _plain_content(texts: Any, max_buffer: Any) -> Any:
-    """The content of rows without a call, in Arrow (``plain_content`` of the
-    core): the text, or null for whitespace alone (no longer than ``max_buffer``)."""
-    pa = _pa()
-    pc = pa.compute
-    kept = pc.or_(
-        pc.not_equal(pc.utf8_length(pc.utf8_trim(texts, " \t\r\n")), 0),
-        pc.greater(pc.utf8_length(texts), max_buffer),
-    )
-    return pc.if_else(kept, texts, pa.scalar(None, texts.type)).cast(pa.string())
-
-
 def _spread_offsets(offsets: list, rows: Any, n: int) -> Any:
     """Offsets over all ``n`` rows from ``offsets`` over the parsed ``rows``
     only (a boolean mask): the other rows have no element."""
@@ -219,56 +188,51 @@ def _string_array(values: list) -> Any:
         return pa.array([_utf8(value) for value in values], pa.string())
 
 
-def _no_id(index: int, name: str) -> str:
-    return ""
-
-
-def _random_ids(count: int) -> Any:
-    """``count`` ids as ``random_call_id`` makes them (``call_`` and 24 letters
-    and digits), made at once: one draw of random bytes, base64 of it cut every
-    24 characters (18 bytes), as an Arrow array without a Python string each."""
-    from ._types import _ID_LETTERS, _id_random
-
-    pa = _pa()
-    letters = binascii.b2a_base64(_id_random.randbytes(18 * count), newline=False).translate(_ID_LETTERS)
-    offsets = pa.array(range(0, 24 * count + 1, 24), pa.int32())
-    bodies = pa.StringArray.from_buffers(count, offsets.buffers()[1], pa.py_buffer(letters))
-    return pa.compute.binary_replace_slice(bodies, 0, 0, "call_").cast(pa.string())
-
-
-def _record_batch(texts: Any, parse_many: Callable[..., "Batch"], options: dict) -> Any:
+def _utf8_rows(texts: Any) -> tuple:
+    """The arguments of ``parse_utf8`` for a ``string`` array: its text bytes,
+    its offsets from the first of them (int32), one byte a row for validity
+    (``None`` without nulls)."""
     pa = _pa()
     pc = pa.compute
-    # The default ids (random) are made afterwards, all at once: one at a time
-    # they cost a third of the parse.
-    bulk_ids = options.get("call_id") is None
-    if bulk_ids:
-        options = {**options, "call_id": _no_id}
-    rows = _may_call(texts, options)
-    if rows is None or pc.all(rows).as_py():
-        batch = parse_many(texts.to_pylist(), **options)
-        content = _string_array(batch.content)
-        reasoning = _string_array(batch.reasoning)
-        call_offsets = pa.array(batch.call_offsets, pa.int32())
-        problem_offsets = pa.array(batch.problem_offsets, pa.int32())
-    else:
-        # Only the rows where a block may start go through the parser (and
-        # through Python objects); the others' content is their text, in Arrow.
-        batch = parse_many(pc.filter(texts, rows).to_pylist(), **options)
-        content = pc.replace_with_mask(
-            _plain_content(texts, options.get("max_buffer", _DEFAULT_MAX_BUFFER)),
-            rows,
-            _string_array(batch.content),
-        )
-        reasoning = pa.nulls(len(texts), pa.string())
-        call_offsets = _spread_offsets(batch.call_offsets, rows, len(texts))
-        problem_offsets = _spread_offsets(batch.problem_offsets, rows, len(texts))
+    n = len(texts)
+    _, offsets_buffer, data_buffer = texts.buffers()
+    offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, offsets_buffer], offset=texts.offset)
+    first, last = offsets[0].as_py(), offsets[n].as_py()
+    data = data_buffer.slice(first, last - first).to_pybytes() if data_buffer is not None and last > first else b""
+    # From the first row's bytes: a new array, whose buffer starts at row 0.
+    offsets = pc.subtract(offsets, pa.scalar(first, pa.int32()))
+    valid = None
+    if texts.null_count:
+        valid = memoryview(pc.cast(texts.is_valid(), pa.uint8()).buffers()[1])[:n]
+    return data, memoryview(offsets.buffers()[1]).cast("i")[: n + 1], valid
+
+
+def _record_batch(texts: Any, parse_utf8: Callable[..., Any], options: dict) -> Any:
+    pa = _pa()
+    pc = pa.compute
+    n = len(texts)
+    if not pa.types.is_string(texts.type):
+        texts = texts.cast(pa.string())  # a slice fits 32-bit offsets
+    batch, rows = parse_utf8(*_utf8_rows(texts), **options)
+    # rows: what each row is (the machine's ROW_* codes); only the parsed
+    # rows went through Python strings, the others' content is their text.
+    kinds = pa.Array.from_buffers(pa.uint8(), n, [None, pa.py_buffer(rows)])
+    parsed = pc.equal(kinds, _ROW_PARSED)
+    own_text = pc.equal(kinds, _ROW_TEXT)
+    content = pc.replace_with_mask(
+        pc.if_else(own_text, texts, pa.scalar(None, pa.string())),
+        parsed,
+        _string_array(batch.content),
+    )
+    reasoning = pc.replace_with_mask(pa.nulls(n, pa.string()), parsed, _string_array(batch.reasoning))
+    call_offsets = _spread_offsets(batch.call_offsets, parsed, n)
+    problem_offsets = _spread_offsets(batch.problem_offsets, parsed, n)
     out = schema()
     call_type = out.field("tool_calls").type.value_type
     problem_type = out.field("problems").type.value_type
     calls = pa.StructArray.from_arrays(
         [
-            _random_ids(len(batch.call_id)) if bulk_ids else _string_array(batch.call_id),
+            _string_array(batch.call_id),
             _string_array(batch.call_name),
             _string_array(batch.call_arguments),
         ],
@@ -298,14 +262,18 @@ def _record_batch(texts: Any, parse_many: Callable[..., "Batch"], options: dict)
 
 def _batches(data: Any, column: Optional[str], options: dict) -> Iterator[Any]:
     pa = _pa()
-    parse_many = options.pop("_parse_many", None) or _default_parse_many()
+    # _machine: the twin to run (the tests and benchmarks choose it).
+    machine = options.pop("_machine", None)
+    parse_utf8 = machine.parse_utf8 if machine is not None else _default_parse_utf8()
     texts = _text_column(data, column)
     chunks = texts.chunks if isinstance(texts, pa.ChunkedArray) else [texts]
     for chunk in chunks:
-        if not (pa.types.is_string(chunk.type) or pa.types.is_large_string(chunk.type)):
-            chunk = chunk.cast(pa.large_string())  # string_view (Polars), null
+        if not pa.types.is_string(chunk.type):
+            # string_view (Polars), large_string, null: their slices below
+            # fit 32-bit offsets, the layout parse_utf8 reads.
+            chunk = chunk.cast(pa.large_string())
         for piece in _slices(chunk):
-            yield _record_batch(piece, parse_many, options)
+            yield _record_batch(piece, parse_utf8, options)
 
 
 def parse(data: Any, column: Optional[str] = None, **options: Any) -> "pa.Table":

@@ -105,7 +105,7 @@ def assert_rows_match(texts, rows, options, parse=None, ids=sequential_ids) -> N
 @pytest.mark.parametrize("options", OPTIONS)
 def test_rows_equal_parse(backend, options):
     """Row i of arrow.parse(column) is parse(text_i) (content, reasoning, calls with ids, problems), both twins."""
-    table = harrow.parse(pa.array(LOG), call_id=sequential_ids(), _parse_many=backend.parse_many, **options)
+    table = harrow.parse(pa.array(LOG), call_id=sequential_ids(), _machine=backend, **options)
     assert table.schema == harrow.schema()
     assert_rows_match(LOG, table.to_pylist(), options, parse=backend.parse)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import os
 import sys
 
@@ -10,6 +11,7 @@ from hypothesis import given, strategies as st
 
 import hermes_parse
 from hermes_parse import Batch, Message, sequential_ids
+from hermes_parse.machine.codes import ROW_BLANK, ROW_NULL, ROW_PARSED, ROW_TEXT
 
 try:
     import fuzz.strategies  # noqa: F401
@@ -95,3 +97,60 @@ def test_public_api_exports_parse_many():
     """hermes_parse.parse_many is the chosen twin's."""
     assert hermes_parse.parse_many is hermes_parse.machine.load(hermes_parse.BACKEND).parse_many
     assert hermes_parse.parse_many(["x"]).message(0) == Message("x")
+
+
+def utf8_column(texts):
+    """texts as Arrow lays out a string column: the UTF-8 bytes one after the
+    other, int32 offsets, one validity byte a row."""
+    data = bytearray()
+    offsets = [0]
+    for text in texts:
+        data += (text or "").encode("utf-8", "surrogatepass")
+        offsets.append(len(data))
+    valid = bytes(text is not None for text in texts)
+    return bytes(data), memoryview(array.array("i", offsets)), valid
+
+
+@given(
+    texts=st.lists(
+        st.one_of(
+            st.none(),
+            st.sampled_from(["", " \r\n\t", "plain", "<function=f>", "a<tool_call>b", "é <tool_call"]),
+            any_text().map(lambda t: t.encode("utf-8", "replace").decode()),
+        ),
+        max_size=8,
+    ),
+    options=parser_options(call_id=sequential_ids),
+    truncated=st.sampled_from(["keep", "drop", "content"]),
+)
+def test_parse_utf8_equals_parse_many(backend, texts, options, truncated):
+    """parse_utf8 over a UTF-8 column (Arrow's layout): each row's code says what it is, and
+    the parsed rows' records are parse_many's, on both twins; the other rows are never decoded
+    (their content is their text, or none for whitespace alone, as parse() says)."""
+    options.pop("call_id")
+    data, offsets, valid = utf8_column(texts)
+    batch, rows = backend.parse_utf8(data, offsets, valid, call_id=sequential_ids(), truncated=truncated, **options)
+    assert len(rows) == len(texts)
+    parsed = [text for text, row in zip(texts, rows) if row == ROW_PARSED]
+    want = backend.parse_many(parsed, call_id=sequential_ids(), truncated=truncated, **options)
+    assert batch.messages() == want.messages()
+    for text, row in zip(texts, rows):
+        if text is None:
+            assert row == ROW_NULL
+        elif row != ROW_PARSED:
+            expected = backend.parse(text, truncated=truncated, **options)
+            assert not expected.tool_calls and not expected.problems and expected.reasoning is None
+            assert expected.content == (text if row == ROW_TEXT else None), row
+
+
+def test_parse_utf8_default_ids_and_bad_input(backend):
+    """Default ids are random call_ ids, drawn for the whole column; a short validity is an error."""
+    data, offsets, valid = utf8_column(TEXTS)
+    batch, rows = backend.parse_utf8(data, offsets)  # no validity: the null is an empty text
+    assert rows[1] == ROW_BLANK
+    batch, rows = backend.parse_utf8(data, offsets, valid)
+    assert list(rows) == [ROW_TEXT, ROW_NULL, ROW_BLANK, ROW_PARSED, ROW_PARSED, ROW_TEXT, ROW_PARSED]
+    assert [len(i) for i in batch.call_id] == [29, 29, 29] and len(set(batch.call_id)) == 3
+    assert all(i.startswith("call_") and i[5:].isalnum() for i in batch.call_id)
+    with pytest.raises(ValueError, match="valid"):
+        backend.parse_utf8(data, offsets, b"\x01")

@@ -52,7 +52,8 @@ class Body:
         self.value_start = 0
         self.decided = False
         self.args = args
-        self.problems.clear()
+        if self.problems:
+            self.problems.clear()
 
     def feed(self, text, i, limit, base):
         """Read ``text[i:limit]``; return where reading stopped (see ``event``)."""

@@ -36,3 +36,9 @@ T_OBJECT = 5
 T_ARRAY = 6
 T_NULL = 7
 T_NULLABLE = 16  # a flag: null is allowed too (``code & 15`` is the type)
+
+# parse_utf8: what each row of a UTF-8 column is (hermes_parse.arrow reads them).
+ROW_NULL = 0  # a null: a null record
+ROW_TEXT = 1  # no block can start in it: its content is its own text
+ROW_BLANK = 2  # no block, whitespace alone: its content is null
+ROW_PARSED = 3  # parsed: its results are the batch's next record

@@ -8,11 +8,13 @@ from hermes_parse.machine.values cimport skip_blank
 cdef int EV_DEFECT, EV_END, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
 cdef int S_TEXT_WS, S_TEXT, S_TAG, S_BODY, S_END_TAG, S_SKIP, S_THINK, S_THINK_TAG, S_PICK
 cdef int REASONING_OFF, REASONING_ON, REASONING_OPEN
+cdef int ROW_NULL, ROW_TEXT, ROW_BLANK, ROW_PARSED
+cdef bytes OPEN_TAG_UTF8, BARE_TAG_UTF8
 cdef str OPEN_TAG, CLOSE_TAG, THINK_TAG, END_THINK_TAG, BARE_TAG, AUTO
 cdef Py_ssize_t OPEN_TAG_LEN, CLOSE_TAG_LEN, THINK_TAG_LEN, END_THINK_TAG_LEN, BARE_TAG_LEN
 cdef Py_ssize_t DEFAULT_MAX_BUFFER, NO_LIMIT
 cdef dict BODIES
-cdef object Message, Problem, ClosedError, random_call_id, tool_names, param_types, Batch, truncated_call
+cdef object Message, Problem, ClosedError, random_call_id, random_call_ids, tool_names, param_types, Batch, truncated_call
 cdef object new_sink, index
 
 
@@ -23,6 +25,7 @@ cdef class StreamParser:
     cdef object _tools
     cdef bint _unknown_as_content
     cdef object _call_id
+    cdef public bint _ids_later
     cdef Py_ssize_t _max_buffer
     cdef bint _python
     cdef str _dialect
@@ -60,15 +63,23 @@ cdef class StreamParser:
     cdef Py_ssize_t _skip_start
     cdef str _skip_kind
     cdef str _skip_detail
+    cdef list _out_content, _out_reasoning, _out_valid, _out_call_offsets, _out_ids
+    cdef list _out_names, _out_arguments, _out_problem_offsets, _out_problem_kinds
 
     cdef _restart(self)
-    @cython.locals(
-        sink=Sink, contents=list, reasonings=list, valid=list, call_offsets=list, ids=list,
-        names=list, arguments=list, problem_offsets=list, calls_so_far=Py_ssize_t,
-        problems_so_far=Py_ssize_t, keep=bint, cut=Py_ssize_t, index=Py_ssize_t, parts=list,
-        call=list,
-    )
+    @cython.locals(first_call=Py_ssize_t, text=str)
     cpdef _run_many(self, texts, str truncated, batch)
+    @cython.locals(
+        first_call=Py_ssize_t, max_buffer=Py_ssize_t, count=Py_ssize_t, row=Py_ssize_t,
+        start=Py_ssize_t, stop=Py_ssize_t, at=Py_ssize_t,
+    )
+    cpdef _run_utf8(self, bytes data, offsets, valid, bytearray rows, str truncated, batch)
+    @cython.locals(
+        sink=Sink, content=str, cut=Py_ssize_t, index=Py_ssize_t,
+    )
+    cdef _parse_record(self, str text, str truncated, batch)
+    cdef _write_to(self, batch)
+    cdef _record(self, content, reasoning, bint valid)
     cdef _reset_block(self)
     cdef _problem(self, str kind, Py_ssize_t offset, Py_ssize_t length, str detail)
     cdef _begin_block(self, Py_ssize_t i, bint bare)
@@ -99,4 +110,5 @@ cdef class StreamParser:
     cdef Py_ssize_t _end_tag(self, str text, Py_ssize_t i) except -1
 
 
+@cython.locals(n=Py_ssize_t)
 cdef plain_content(str text, Py_ssize_t max_buffer)

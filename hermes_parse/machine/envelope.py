@@ -26,9 +26,28 @@ from typing import Any, Callable, Dict, Iterable, List, Optional
 
 from .._tools import param_types, tool_names
 from .._batch import Batch
-from .._types import ClosedError, Message, Problem, random_call_id, truncated_call
+from .._types import (
+    ClosedError,
+    Message,
+    Problem,
+    random_call_id,
+    random_call_ids,
+    truncated_call,
+)
 from .bodies import BODIES
-from .codes import EV_DEFECT, EV_END, EV_NAME, EV_NONE, EV_TAG, M_ENCODE, M_RAW
+from .codes import (
+    EV_DEFECT,
+    EV_END,
+    EV_NAME,
+    EV_NONE,
+    EV_TAG,
+    M_ENCODE,
+    M_RAW,
+    ROW_BLANK,
+    ROW_NULL,
+    ROW_PARSED,
+    ROW_TEXT,
+)
 from .sink import Sink as new_sink
 from .values import skip_blank
 
@@ -64,6 +83,9 @@ DEFAULT_MAX_BUFFER = 8 * 1024 * 1024
 NO_LIMIT = 1 << 62
 
 AUTO = "auto"
+
+OPEN_TAG_UTF8 = b"<tool_call>"
+BARE_TAG_UTF8 = b"<function="
 
 
 class StreamParser:
@@ -150,6 +172,7 @@ class StreamParser:
         self._types = param_types(tools) if dialect != "hermes" else None
         self._unknown_as_content = unknown_tool == "content"
         self._call_id = random_call_id if call_id is None else call_id
+        self._ids_later = False  # parse_many's default ids (see _start_call)
         self._max_buffer = max_buffer
         self._python = bool(python_literals)
         self._sink = new_sink(False)
@@ -159,16 +182,23 @@ class StreamParser:
         # Made when the first block starts: most outputs have no call, and a
         # parser is made for every request.
         self._body = None
+        self.problems = []
         self._restart()
 
     def _restart(self) -> None:
         """The state of a new stream (the options stay): ``__init__``, and
         ``parse_many`` between texts."""
-        self.problems = []
+        if self.problems:  # a new list: the old one may have been handed out
+            self.problems = []
         self._sink.restart()
-        self._held_ws.clear()
-        self._held_raw.clear()
-        self._pending_problems.clear()
+        # The lists are nearly always empty: a length test is cheaper than a
+        # call of clear() (parse_many restarts the parser for every record).
+        if self._held_ws:
+            self._held_ws.clear()
+        if self._held_raw:
+            self._held_raw.clear()
+        if self._pending_problems:
+            self._pending_problems.clear()
         self._closed = False
         self._offset = 0
         self._state = S_TEXT_WS
@@ -205,8 +235,10 @@ class StreamParser:
         self._skip_start = 0
         self._skip_kind = ""
         self._skip_detail = ""
-        self._sink.args.clear()
-        self._pending_problems.clear()
+        if self._sink.args:
+            self._sink.args.clear()
+        if self._pending_problems:
+            self._pending_problems.clear()
 
     # -- public ------------------------------------------------------------
 
@@ -249,71 +281,110 @@ class StreamParser:
         """``parse_many``'s loop: each text parsed whole by this one parser,
         restarted between texts, its results appended to ``batch``'s columns
         (here, in the compiled loop, not through a method per record)."""
-        sink = self._sink
-        sink.collect = True
-        contents = batch.content
-        reasonings = batch.reasoning
-        valid = batch.valid
-        call_offsets = batch.call_offsets
-        ids = batch.call_id
-        names = batch.call_name
-        arguments = batch.call_arguments
-        problem_offsets = batch.problem_offsets
-        calls_so_far = len(ids)
-        problems_so_far = len(batch.problem_kind)
-        keep = truncated == "keep"
-        for text in texts:
-            if text is None:  # a null in a column: a null record
-                contents.append(None)
-                reasonings.append(None)
-                valid.append(False)
-                call_offsets.append(calls_so_far)
-                problem_offsets.append(problems_so_far)
+        self._write_to(batch)
+        first_call = len(batch.call_id)
+        for item in texts:
+            if item is None:  # a null in a column: a null record
+                self._record(None, None, False)
                 continue
-            if type(text) is not str:
-                if not isinstance(text, str):
-                    raise TypeError(f"parse_many() takes str (or None) texts, not {type(text).__name__}")
-                text = str(text)
-            valid.append(True)
+            if type(item) is str:
+                text = item
+            elif isinstance(item, str):
+                text = str(item)
+            else:
+                raise TypeError(f"parse_many() takes str (or None) texts, not {type(item).__name__}")
             if (
                 not self._reasoning
-                and text.find(OPEN_TAG) < 0
-                and not (self._bare and text.find(BARE_TAG) >= 0)
+                and OPEN_TAG not in text
+                and not (self._bare and BARE_TAG in text)
             ):
-                contents.append(plain_content(text, self._max_buffer))
-                reasonings.append(None)
-                call_offsets.append(calls_so_far)
-                problem_offsets.append(problems_so_far)
+                self._record(plain_content(text, self._max_buffer), None, True)
                 continue
-            self._restart()
-            self._closed = True
-            self._process(text)
-            self._offset = len(text)
-            self._end_of_text()
-            content = "".join(sink.content) or None
-            cut = -1
-            if self.problems:
-                if not keep:
-                    problem = truncated_call(self.problems)
-                    if problem is not None:
-                        cut = problem.index
-                        if truncated == "content":
-                            content = (content or "") + text[problem.offset :]
-                batch.add_problems(self.problems, cut)
-                problems_so_far = len(batch.problem_kind)
-            index = 0
-            for call in sink.collected:
-                if index != cut:
-                    ids.append(call[0])
-                    names.append(call[1])
-                    parts = call[2]
-                    arguments.append(parts[0] if len(parts) == 1 else "".join(parts))
-                    calls_so_far += 1
-                index += 1
-            contents.append(content)
-            reasonings.append("".join(sink.reasoning) or None)
-            call_offsets.append(calls_so_far)
-            problem_offsets.append(problems_so_far)
+            self._parse_record(text, truncated, batch)
+        if self._ids_later:  # the default ids, drawn for all the calls at once
+            batch.call_id[first_call:] = random_call_ids(len(batch.call_id) - first_call)
+
+    def _run_utf8(self, data, offsets, valid, rows, truncated, batch):
+        """``parse_utf8``'s loop: rows ``data[offsets[i]:offsets[i + 1]]`` of
+        UTF-8 (Arrow's layout of a string column).  A row in which no block
+        can start is not decoded at all: ``rows[i]`` says what it is (the
+        ``ROW_*`` codes), and only the ``ROW_PARSED`` rows go to ``batch``."""
+        self._write_to(batch)
+        first_call = len(batch.call_id)
+        max_buffer = self._max_buffer
+        count = len(offsets) - 1
+        for row in range(count):
+            if valid is not None and not valid[row]:
+                rows[row] = ROW_NULL
+                continue
+            start = offsets[row]
+            stop = offsets[row + 1]
+            if (
+                not self._reasoning
+                and data.find(OPEN_TAG_UTF8, start, stop) < 0
+                and not (self._bare and data.find(BARE_TAG_UTF8, start, stop) >= 0)
+            ):
+                # plain_content on the bytes: blank is " \t\r\n" alone, one
+                # byte a character, so its length in characters is stop - start.
+                at = start
+                while at < stop and (
+                    data[at] == 32 or data[at] == 9 or data[at] == 13 or data[at] == 10
+                ):
+                    at += 1
+                rows[row] = ROW_TEXT if at < stop or stop - start > max_buffer else ROW_BLANK
+                continue
+            rows[row] = ROW_PARSED
+            self._parse_record(data[start:stop].decode("utf-8", "replace"), truncated, batch)
+        if self._ids_later:
+            batch.call_id[first_call:] = random_call_ids(len(batch.call_id) - first_call)
+
+    def _write_to(self, batch):
+        """``batch``'s columns, held by the parser while it fills them (in the
+        compiled twin a typed list each: no attribute lookup per record)."""
+        self._sink.collect = True
+        self._out_content = batch.content
+        self._out_reasoning = batch.reasoning
+        self._out_valid = batch.valid
+        self._out_call_offsets = batch.call_offsets
+        self._out_ids = batch.call_id
+        self._out_names = batch.call_name
+        self._out_arguments = batch.call_arguments
+        self._out_problem_offsets = batch.problem_offsets
+        self._out_problem_kinds = batch.problem_kind
+
+    def _record(self, content, reasoning, valid):
+        """A record ends: its content and reasoning, and where its calls and
+        problems end."""
+        self._out_content.append(content)
+        self._out_reasoning.append(reasoning)
+        self._out_valid.append(valid)
+        self._out_call_offsets.append(len(self._out_ids))
+        self._out_problem_offsets.append(len(self._out_problem_kinds))
+
+    def _parse_record(self, text, truncated, batch):
+        """One text through the machine, its results appended to ``batch``."""
+        sink = self._sink
+        self._restart()
+        self._closed = True
+        self._process(text)
+        self._offset = len(text)
+        self._end_of_text()
+        content = "".join(sink.content) or None
+        cut = -1
+        if self.problems:
+            if truncated != "keep":
+                problem = truncated_call(self.problems)
+                if problem is not None:
+                    cut = problem.index
+                    if truncated == "content":
+                        content = (content or "") + text[problem.offset :]
+            batch.add_problems(self.problems, cut)
+        for index in range(len(sink.call_ids)):
+            if index != cut:
+                self._out_ids.append(sink.call_ids[index])
+                self._out_names.append(sink.call_names[index])
+                self._out_arguments.append(sink.call_arguments[index])
+        self._record(content, "".join(sink.reasoning) or None, True)
 
     def _message(self, text: str) -> Message:
         """What ``parse`` returns: the whole text fed at once and accumulated as a
@@ -410,12 +481,16 @@ class StreamParser:
         body.decided = True
         self._holding = False
         self._hold_end = NO_LIMIT
-        self._held_ws.clear()  # whitespace before a call is not content
+        if self._held_ws:
+            self._held_ws.clear()  # whitespace before a call is not content
         self._held_raw.clear()
-        self._sink.open_call(index, self._call_id(index, name), name)
-        for kind, offset, length, detail in self._pending_problems:
-            self.problems.append(Problem(kind, offset, length, index, detail))
-        self._pending_problems.clear()
+        # parse_many draws default ids for all its calls at once, afterwards.
+        call_id = "" if self._ids_later else self._call_id(index, name)
+        self._sink.open_call(index, call_id, name)
+        if self._pending_problems:
+            for kind, offset, length, detail in self._pending_problems:
+                self.problems.append(Problem(kind, offset, length, index, detail))
+            self._pending_problems.clear()
         if unknown:
             self.problems.append(
                 Problem(
@@ -830,9 +905,57 @@ def parse_many(
         reasoning,
         dialect,
     )
+    parser._ids_later = call_id is None
     batch = Batch()
     parser._run_many(texts, truncated, batch)
     return batch
+
+
+def parse_utf8(
+    data: bytes,
+    offsets: Any,
+    valid: Optional[bytes] = None,
+    *,
+    arguments: str = "json",
+    tools: Optional[Iterable[Any]] = None,
+    unknown_tool: str = "call",
+    call_id: Optional[Callable[[int, str], str]] = None,
+    max_buffer: int = DEFAULT_MAX_BUFFER,
+    python_literals: bool = False,
+    reasoning: Any = False,
+    truncated: str = "keep",
+    dialect: str = "hermes",
+):
+    """``parse_many`` over a column of UTF-8 texts laid out as Arrow lays out
+    a string column: row ``i`` is ``data[offsets[i]:offsets[i + 1]]``
+    (``offsets``: a sequence of ints, e.g. a ``memoryview`` cast to ``"i"``),
+    a null where ``valid`` (one byte a row) holds 0.  Returns ``(batch,
+    rows)``: ``rows`` (a ``bytearray``) says what each row is (``ROW_NULL``,
+    ``ROW_TEXT``: its content is its own text, ``ROW_BLANK``: whitespace
+    alone, no content, ``ROW_PARSED``), and ``batch`` holds the
+    ``ROW_PARSED`` rows' records, in order.  Rows without a block are never
+    decoded, which is what makes ``hermes_parse.arrow`` cheap; invalid UTF-8
+    (which Arrow does not allow) is decoded with U+FFFD."""
+    parser = _whole_text_parser(
+        truncated,
+        arguments,
+        tools,
+        unknown_tool,
+        call_id,
+        max_buffer,
+        python_literals,
+        reasoning,
+        dialect,
+    )
+    parser._ids_later = call_id is None
+    if type(data) is not bytes:
+        data = bytes(data)
+    rows = bytearray(len(offsets) - 1)
+    if valid is not None and len(valid) < len(rows):
+        raise ValueError("valid must hold a byte for every row")
+    batch = Batch()
+    parser._run_utf8(data, offsets, valid, rows, truncated, batch)
+    return batch, rows
 
 
 def _whole_text_parser(
@@ -865,6 +988,7 @@ def plain_content(text, max_buffer):
     """The content of a text in which no block can start, found without running
     the machine: the text itself, or ``None`` for whitespace alone, which the
     machine would only have held (and dropped, unless past ``max_buffer``)."""
-    if text.strip(" \t\r\n") or len(text) > max_buffer:
+    n = len(text)
+    if skip_blank(text, 0, n) < n or n > max_buffer:  # no copy, unlike strip()
         return text
     return None

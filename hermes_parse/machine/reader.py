@@ -116,9 +116,12 @@ class JsonReader:
         self.lit_out = ""
         self.lit_pos = 0
         self.error = ""
-        self.stack.clear()
-        self.num_parts.clear()
-        self.name_parts.clear()
+        if self.stack:  # a length test is cheaper than a call of clear()
+            self.stack.clear()
+        if self.num_parts:
+            self.num_parts.clear()
+        if self.name_parts:
+            self.name_parts.clear()
         self.colon = False
         self.verbatim_text = ""
         self.verbatim_from = 0

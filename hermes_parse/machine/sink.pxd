@@ -11,7 +11,9 @@ cdef class Sink:
     cdef public list reasoning
     cdef public list args
     cdef public list deltas
-    cdef public list collected
+    cdef public list call_ids
+    cdef public list call_names
+    cdef public list call_arguments
     cdef public Py_ssize_t index
     cdef public bint args_sent
     cdef public Py_ssize_t calls_finished
@@ -22,5 +24,6 @@ cdef class Sink:
     @cython.locals(args=list, text=str)
     cdef flush_args(self)
     cdef open_call(self, Py_ssize_t index, object call_id, str name)
+    @cython.locals(args=list)
     cdef close_call(self)
     cdef message(self, list problems)

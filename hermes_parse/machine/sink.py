@@ -22,7 +22,10 @@ class Sink:
         self.reasoning = []  # reasoning pieces not yet sent (they come before content)
         self.args = []  # pieces of the current call's arguments not yet sent
         self.deltas = []
-        self.collected = []  # parse(): [id, name, argument pieces] per call
+        # collect: the calls as columns (parse_many appends them to its own).
+        self.call_ids = []
+        self.call_names = []
+        self.call_arguments = []  # a call's arguments, whole, when its block ends
         self.restart()
 
     def restart(self):
@@ -30,11 +33,20 @@ class Sink:
         is ever handed out (``take`` hands out ``deltas`` and starts a new one;
         the message and the batch columns copy what they read), and the body
         writes into ``args`` itself."""
-        self.content.clear()
-        self.reasoning.clear()
-        self.args.clear()
-        self.deltas.clear()
-        self.collected.clear()
+        # Tested first: most are empty, and a call of clear() costs more
+        # than a length test (parse_many restarts the sink for every record).
+        if self.content:
+            self.content.clear()
+        if self.reasoning:
+            self.reasoning.clear()
+        if self.args:
+            self.args.clear()
+        if self.deltas:
+            self.deltas.clear()
+        if self.call_ids:
+            self.call_ids.clear()
+            self.call_names.clear()
+            self.call_arguments.clear()
         self.index = -1  # the current call
         self.args_sent = False
         self.calls_finished = 0
@@ -65,26 +77,25 @@ class Sink:
             self.content.clear()
 
     def flush_args(self):
-        """Send the arguments written so far."""
+        """Send the arguments written so far (not with ``collect``: they are
+        kept in ``args`` until the call ends)."""
         args = self.args
         if args:
             text = args[0] if len(args) == 1 else "".join(args)
             args.clear()
             if text:
                 self.args_sent = True
-                if self.collect:
-                    self.collected[self.index][2].append(text)
-                else:
-                    self.deltas.append(
-                        {"tool_calls": [{"index": self.index, "function": {"arguments": text}}]}
-                    )
+                self.deltas.append(
+                    {"tool_calls": [{"index": self.index, "function": {"arguments": text}}]}
+                )
 
     def open_call(self, index, call_id, name):
         """Call ``index`` begins: its id, type and name go out before any argument."""
         self.index = index
         self.args_sent = False
         if self.collect:
-            self.collected.append([call_id, name, []])
+            self.call_ids.append(call_id)
+            self.call_names.append(name)
             return
         self.flush_text()
         self.deltas.append(
@@ -103,18 +114,26 @@ class Sink:
     def close_call(self):
         """The current call's block is over: its arguments are final
         (``{}`` if none were ever written)."""
-        if not self.args_sent and not self.args:
-            self.args.append("{}")
-        self.flush_args()
         self.calls_finished += 1
+        args = self.args
+        if self.collect:
+            if not args:
+                self.call_arguments.append("{}")
+            else:
+                self.call_arguments.append(args[0] if len(args) == 1 else "".join(args))
+                args.clear()
+            return
+        if not self.args_sent and not args:
+            args.append("{}")
+        self.flush_args()
 
     def message(self, problems):
         """What ``parse`` returns (with ``collect`` set)."""
         return Message(
             "".join(self.content) or None,
             [
-                ToolCall(index, call[0], call[1], "".join(call[2]))
-                for index, call in enumerate(self.collected)
+                ToolCall(index, self.call_ids[index], self.call_names[index], arguments)
+                for index, arguments in enumerate(self.call_arguments)
             ],
             problems,
             "".join(self.reasoning) or None,
