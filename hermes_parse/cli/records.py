@@ -254,10 +254,20 @@ def choice_entries(events: list, choice: int) -> Iterator[dict]:
 def default_text(record: Any) -> Tuple[str, List[dict]]:
     """The text of a record and the tool calls it already has, from the first
     present of ``DEFAULT_FIELDS`` (a JSON string record is the text itself)."""
-    if type(record) is dict and "choices" not in record:
-        text = record.get("completion")
-        if type(text) is str:
-            return text, NO_CALLS  # a bare {"completion": ...} record, quickly
+    # The two common cases first, quickly: a bare {"completion": ...} record,
+    # and a chat.completion response whose message has no tool calls.
+    if type(record) is dict:
+        choices = record.get("choices")
+        if choices is None:
+            text = record.get("completion")
+            if type(text) is str:
+                return text, NO_CALLS
+        elif type(choices) is list and choices and type(choices[0]) is dict:
+            message = choices[0].get("message")
+            if type(message) is dict:
+                content = message.get("content")
+                if type(content) is str and not message.get("tool_calls"):
+                    return content, NO_CALLS
     if type(record) is str:
         return record, NO_CALLS
     if type(record) is not dict:
@@ -265,8 +275,6 @@ def default_text(record: Any) -> Tuple[str, List[dict]]:
     message = chat_message(record)
     if message is not None:
         content = message.get("content")
-        if type(content) is str and not message.get("tool_calls"):
-            return content, NO_CALLS  # the common case, quickly
         return as_text(content, "choices.0.message.content"), existing_calls(message)
     choices = record.get("choices")
     if type(choices) is list and choices and type(choices[0]) is dict:
