@@ -57,7 +57,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
-from .machine.codes import ROW_PARSED as _ROW_PARSED, ROW_TEXT as _ROW_TEXT
+from .machine.codes import ROW_BLANK as _ROW_BLANK, ROW_PARSED as _ROW_PARSED
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
@@ -218,13 +218,16 @@ def _record_batch(texts: Any, parse_utf8: Callable[..., Any], options: dict) -> 
     # rows went through Python strings, the others' content is their text.
     kinds = pa.Array.from_buffers(pa.uint8(), n, [None, pa.py_buffer(rows)])
     parsed = pc.equal(kinds, _ROW_PARSED)
-    own_text = pc.equal(kinds, _ROW_TEXT)
-    content = pc.replace_with_mask(
-        pc.if_else(own_text, texts, pa.scalar(None, pa.string())),
-        parsed,
-        _string_array(batch.content),
-    )
-    reasoning = pc.replace_with_mask(pa.nulls(n, pa.string()), parsed, _string_array(batch.reasoning))
+    # Content is the text itself but in parsed rows (and null in blank
+    # ones): the text bytes are copied once (twice with blank rows).
+    content = texts
+    if rows.count(_ROW_BLANK):
+        content = pc.if_else(pc.equal(kinds, _ROW_BLANK), pa.scalar(None, pa.string()), texts)
+    content = pc.replace_with_mask(content, parsed, _string_array(batch.content))
+    if options.get("reasoning") in (False, None):
+        reasoning = pa.nulls(n, pa.string())
+    else:
+        reasoning = pc.replace_with_mask(pa.nulls(n, pa.string()), parsed, _string_array(batch.reasoning))
     call_offsets = _spread_offsets(batch.call_offsets, parsed, n)
     problem_offsets = _spread_offsets(batch.problem_offsets, parsed, n)
     out = schema()

@@ -71,9 +71,12 @@ cdef class StreamParser:
     cpdef _run_many(self, texts, str truncated, batch)
     @cython.locals(
         first_call=Py_ssize_t, max_buffer=Py_ssize_t, count=Py_ssize_t, row=Py_ssize_t,
-        start=Py_ssize_t, stop=Py_ssize_t, at=Py_ssize_t,
+        start=Py_ssize_t, stop=Py_ssize_t, at=Py_ssize_t, open_at=Py_ssize_t, bare_at=Py_ssize_t,
     )
-    cpdef _run_utf8(self, bytes data, offsets, valid, bytearray rows, str truncated, batch)
+    cpdef _run_utf8(
+        self, bytes data, const int[:] offsets, const unsigned char[:] valid, bytearray rows,
+        str truncated, batch,
+    )
     @cython.locals(
         sink=Sink, content=str, cut=Py_ssize_t, index=Py_ssize_t,
     )

@@ -313,16 +313,24 @@ class StreamParser:
         first_call = len(batch.call_id)
         max_buffer = self._max_buffer
         count = len(offsets) - 1
+        # The tags are looked for in the whole column, not row by row: the
+        # next one found (-1: none left), searched again past a row's start.
+        open_at = data.find(OPEN_TAG_UTF8)
+        bare_at = data.find(BARE_TAG_UTF8) if self._bare else -1
         for row in range(count):
             if valid is not None and not valid[row]:
                 rows[row] = ROW_NULL
                 continue
             start = offsets[row]
             stop = offsets[row + 1]
+            if 0 <= open_at < start:
+                open_at = data.find(OPEN_TAG_UTF8, start)
+            if 0 <= bare_at < start:
+                bare_at = data.find(BARE_TAG_UTF8, start)
             if (
                 not self._reasoning
-                and data.find(OPEN_TAG_UTF8, start, stop) < 0
-                and not (self._bare and data.find(BARE_TAG_UTF8, start, stop) >= 0)
+                and not (0 <= open_at and open_at + OPEN_TAG_LEN <= stop)
+                and not (0 <= bare_at and bare_at + BARE_TAG_LEN <= stop)
             ):
                 # plain_content on the bytes: blank is " \t\r\n" alone, one
                 # byte a character, so its length in characters is stop - start.
@@ -928,8 +936,9 @@ def parse_utf8(
 ):
     """``parse_many`` over a column of UTF-8 texts laid out as Arrow lays out
     a string column: row ``i`` is ``data[offsets[i]:offsets[i + 1]]``
-    (``offsets``: a sequence of ints, e.g. a ``memoryview`` cast to ``"i"``),
-    a null where ``valid`` (one byte a row) holds 0.  Returns ``(batch,
+    (``offsets``: a buffer of C ints, int32 as Arrow's, e.g. ``array("i")``
+    or a ``memoryview`` cast to ``"i"``), a null where ``valid`` (a buffer
+    of one byte a row) holds 0.  Returns ``(batch,
     rows)``: ``rows`` (a ``bytearray``) says what each row is (``ROW_NULL``,
     ``ROW_TEXT``: its content is its own text, ``ROW_BLANK``: whitespace
     alone, no content, ``ROW_PARSED``), and ``batch`` holds the
@@ -950,9 +959,14 @@ def parse_utf8(
     parser._ids_later = call_id is None
     if type(data) is not bytes:
         data = bytes(data)
-    rows = bytearray(len(offsets) - 1)
-    if valid is not None and len(valid) < len(rows):
-        raise ValueError("valid must hold a byte for every row")
+    offsets = memoryview(offsets)
+    if offsets.format != "i" or offsets.ndim != 1:
+        raise TypeError("offsets must be a buffer of C ints (int32), e.g. array('i')")
+    rows = bytearray(max(len(offsets) - 1, 0))
+    if valid is not None:
+        valid = memoryview(valid).cast("B")
+        if len(valid) < len(rows):
+            raise ValueError("valid must hold a byte for every row")
     batch = Batch()
     parser._run_utf8(data, offsets, valid, rows, truncated, batch)
     return batch, rows
