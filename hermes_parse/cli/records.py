@@ -10,13 +10,11 @@ gives (tests/test_cli.py checks it against ``parse`` and ``Message.from_deltas``
 
 from __future__ import annotations
 
-import binascii
 import json
 from collections import Counter
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
 from .. import CallFold, StreamParser, parse, parse_many, random_call_id, seeded_ids
-from .._types import _ID_LETTERS, _id_random
 from . import jsonio
 from .io import Reporter, Source
 
@@ -474,7 +472,9 @@ class Extractor:
                 batch_texts = list(texts)
                 for k in alone:
                     batch_texts[k] = None  # parse_many's null record: parsed alone below
-        batch = parse_many(batch_texts, call_id=_no_id, truncated=self.truncated, **self.options)
+        # Without --seed, parse_many draws the random ids for all the calls at once.
+        call_id = None if self.seed is None else _no_id
+        batch = parse_many(batch_texts, call_id=call_id, truncated=self.truncated, **self.options)
         messages = [{"role": "assistant", "content": content} for content in batch.content]
         if self.reasoning:
             for message, reasoning in zip(messages, batch.reasoning):
@@ -490,10 +490,7 @@ class Extractor:
                 ]
         offsets = batch.call_offsets
         names = batch.call_name
-        if self.seed is None:
-            ids = _random_ids(len(names))  # drawn for the whole chunk at once
-        else:
-            ids = self._seeded_ids(records, offsets, names)
+        ids = batch.call_id if self.seed is None else self._seeded_ids(records, offsets, names)
         # The calls of all records, in order: record k's are calls[offsets[k]:offsets[k + 1]].
         calls = [
             {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
@@ -548,17 +545,9 @@ class Extractor:
         }
 
 
-def _random_ids(count: int) -> List[str]:
-    """``count`` ids as ``random_call_id`` makes them, from one draw of random
-    bytes (18 a call: 24 base64 characters)."""
-    letters = binascii.b2a_base64(_id_random.randbytes(18 * count), newline=False)
-    text = letters.translate(_ID_LETTERS).decode("ascii")
-    return ["call_" + text[at : at + 24] for at in range(0, 24 * count, 24)]
-
-
 def _no_id(index: int, name: str) -> str:
-    """``parse_many``'s ids in ``Extractor.messages``: none, they are made per
-    record afterwards (random, or from --seed and the record's number)."""
+    """``parse_many``'s ids in ``Extractor.messages`` with --seed: none, they
+    are made per record afterwards (from the seed and the record's number)."""
     return ""
 
 
