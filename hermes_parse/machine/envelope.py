@@ -777,6 +777,10 @@ class StreamParser:
                 self._tag_size = OPEN_TAG_LEN
         tag = self._tag
         size = self._tag_size
+        if pos == 1 and i and i + size - 1 <= limit and text.startswith(tag, i - 1):
+            # The whole tag is in this text (the usual case): matched at once.
+            self._tag_pos = size
+            return i + size - 1
         while i < limit and pos < size:
             if text[i] != tag[pos]:
                 if pos == 2 and self._think_allowed and text[i] == "h" and size == OPEN_TAG_LEN:
@@ -812,6 +816,11 @@ class StreamParser:
             else:
                 self._tag = OPEN_TAG
                 self._tag_size = OPEN_TAG_LEN
+            if i and text.startswith(self._tag, i - 1):
+                # The whole tag is in this text (the usual case): matched at once.
+                pos = self._tag_size - 1
+                i += pos - 1
+                c = text[i]
         if c == self._tag[pos]:
             pos += 1
             self._tag_pos = pos
