@@ -29,24 +29,24 @@ class Sink:
         self.restart()
 
     def restart(self):
-        """Empty, for a new stream.  The lists are cleared, not replaced: none
-        is ever handed out (``take`` hands out ``deltas`` and starts a new one;
-        the message and the batch columns copy what they read), and the body
-        writes into ``args`` itself."""
-        # Tested first: most are empty, and a call of clear() costs more
-        # than a length test (parse_many restarts the sink for every record).
+        """Empty, for a new stream.  ``args`` is cleared, not replaced: the
+        body writes into it itself.  The others are replaced when they hold
+        something (none is handed out: ``take`` hands out ``deltas`` and
+        starts a new one; the message and the batch columns copy what they
+        read): parse_many restarts the sink for every record, and a new
+        empty list costs less than a call of ``clear()``."""
         if self.content:
-            self.content.clear()
+            self.content = []
         if self.reasoning:
-            self.reasoning.clear()
+            self.reasoning = []
         if self.args:
             self.args.clear()
         if self.deltas:
-            self.deltas.clear()
+            self.deltas = []
         if self.call_ids:
-            self.call_ids.clear()
-            self.call_names.clear()
-            self.call_arguments.clear()
+            self.call_ids = []
+            self.call_names = []
+            self.call_arguments = []
         self.index = -1  # the current call
         self.args_sent = False
         self.calls_finished = 0
