@@ -39,15 +39,16 @@ hands them; Ray Data's ``map_batches(..., batch_format="pyarrow")`` hands
 with the input's, so joining them back is positional
 (``pl.concat([df, parsed], how="horizontal")``, ``Table.append_column``).
 
-The texts are parsed ``parse_many`` by ``parse_many`` over slices of at most
-65,536 rows (and 256 MB of text), so the output's string columns keep 32-bit
-offsets and memory is bounded by the slice; the lists are built from
-``Batch``'s flat columns and offsets, with no Python object per record.  Only
-the rows in which a block may start (a ``<tool_call>``; with the dialects
-``qwen3_coder`` and ``auto`` also a ``<function=``) are handed to
-``parse_many``, unless reasoning is on: the content of the others is their
-own text (null for whitespace alone), found with Arrow's compute functions
-without making a Python string of them.
+The texts are parsed over slices of at most 65,536 rows (and 256 MB of
+text), so the output's string columns keep 32-bit offsets and memory is
+bounded by the slice.  The machine reads each slice's UTF-8 bytes and
+offsets as Arrow holds them (``parse_utf8`` of the core, which needs no
+``pyarrow``): the tags are searched in the bytes, only the rows in which a
+block may start (or every row with reasoning on) are decoded into Python
+strings and parsed, and the other rows' content is their own text, taken
+in Arrow without a Python object; the lists are built from the parsed
+rows' flat columns and offsets, and the default random ids are drawn for a
+whole slice at once.
 
 ``pyarrow`` is the ``arrow`` extra (``pip install '.[arrow]'`` in a checkout),
 imported when first needed; the core never imports this module.
