@@ -63,8 +63,6 @@ from .machine.codes import ROW_BLANK as _ROW_BLANK, ROW_PARSED as _ROW_PARSED
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa  # type: ignore[import-untyped, unused-ignore]
 
-    from ._batch import Batch
-
 __all__ = ["parse", "parse_batch", "schema"]
 
 _SLICE_ROWS = 65536

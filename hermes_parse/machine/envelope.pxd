@@ -78,7 +78,7 @@ cdef class StreamParser:
         str truncated, batch,
     )
     @cython.locals(
-        sink=Sink, content=str, cut=Py_ssize_t, index=Py_ssize_t,
+        sink=Sink, content=str, cut=Py_ssize_t, at=Py_ssize_t,
     )
     cdef _parse_record(self, str text, str truncated, batch)
     cdef _write_to(self, batch)

@@ -387,11 +387,11 @@ class StreamParser:
                     if truncated == "content":
                         content = (content or "") + text[problem.offset :]
             batch.add_problems(self.problems, cut)
-        for index in range(len(sink.call_ids)):
-            if index != cut:
-                self._out_ids.append(sink.call_ids[index])
-                self._out_names.append(sink.call_names[index])
-                self._out_arguments.append(sink.call_arguments[index])
+        for at in range(len(sink.call_ids)):
+            if at != cut:
+                self._out_ids.append(sink.call_ids[at])
+                self._out_names.append(sink.call_names[at])
+                self._out_arguments.append(sink.call_arguments[at])
         self._record(content, "".join(sink.reasoning) or None, True)
 
     def _message(self, text: str) -> Message:
