@@ -670,7 +670,7 @@ def _chunk_messages(
     if chunk.kind == "json":
         try:
             found = [text_of(value) for value in chunk.values]
-        except BadRecord:
+        except BadRecord:  # (a BAD_LINE too: no text_of takes it)
             pass  # taken a record at a time below, each bad one reported in its place
         else:
             texts = [text for text, _ in found]
