@@ -154,3 +154,8 @@ def test_parse_utf8_default_ids_and_bad_input(backend):
     assert all(i.startswith("call_") and i[5:].isalnum() for i in batch.call_id)
     with pytest.raises(ValueError, match="valid"):
         backend.parse_utf8(data, offsets, b"\x01")
+    for bad in ([0, 5, 3], [0, len(data) + 1], [-1, 2]):  # backwards, past the end, before the start
+        with pytest.raises(ValueError, match="offsets"):
+            backend.parse_utf8(data, array.array("i", bad))
+    with pytest.raises(TypeError, match="offsets"):
+        backend.parse_utf8(data, array.array("q", [0, 1]))

@@ -70,7 +70,8 @@ cdef class StreamParser:
     @cython.locals(first_call=Py_ssize_t, text=str)
     cpdef _run_many(self, texts, str truncated, batch)
     @cython.locals(
-        first_call=Py_ssize_t, max_buffer=Py_ssize_t, count=Py_ssize_t, row=Py_ssize_t,
+        first_call=Py_ssize_t, max_buffer=Py_ssize_t, count=Py_ssize_t, size=Py_ssize_t,
+        row=Py_ssize_t,
         start=Py_ssize_t, stop=Py_ssize_t, at=Py_ssize_t, open_at=Py_ssize_t, bare_at=Py_ssize_t,
     )
     cpdef _run_utf8(

@@ -313,6 +313,7 @@ class StreamParser:
         first_call = len(batch.call_id)
         max_buffer = self._max_buffer
         count = len(offsets) - 1
+        size = len(data)
         # The tags are looked for in the whole column, not row by row: the
         # next one found (-1: none left), searched again past a row's start.
         open_at = data.find(OPEN_TAG_UTF8)
@@ -323,6 +324,8 @@ class StreamParser:
                 continue
             start = offsets[row]
             stop = offsets[row + 1]
+            if not 0 <= start <= stop <= size:  # Arrow's never are; the bytes are read unchecked
+                raise ValueError(f"offsets[{row}:{row + 2}] = {start}, {stop}: not rows of {size} bytes")
             if 0 <= open_at < start:
                 open_at = data.find(OPEN_TAG_UTF8, start)
             if 0 <= bare_at < start:
