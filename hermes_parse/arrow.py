@@ -228,7 +228,10 @@ def _record_batch(texts: Any, parse_utf8: Callable[..., Any], options: dict) -> 
     else:
         reasoning = pc.replace_with_mask(pa.nulls(n, pa.string()), parsed, _string_array(batch.reasoning))
     call_offsets = _spread_offsets(batch.call_offsets, parsed, n)
-    problem_offsets = _spread_offsets(batch.problem_offsets, parsed, n)
+    if batch.problem_kind:
+        problem_offsets = _spread_offsets(batch.problem_offsets, parsed, n)
+    else:  # a clean slice (the usual case): every list is empty
+        problem_offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, pa.py_buffer(bytes(4 * (n + 1)))])
     out = schema()
     call_type = out.field("tool_calls").type.value_type
     problem_type = out.field("problems").type.value_type
