@@ -64,7 +64,7 @@ cdef class StreamParser:
     cdef str _skip_kind
     cdef str _skip_detail
     cdef list _out_content, _out_reasoning, _out_valid, _out_call_offsets, _out_ids
-    cdef list _out_names, _out_arguments, _out_problem_offsets, _out_problem_kinds
+    cdef list _out_problem_offsets, _out_problem_kinds
 
     cdef _restart(self)
     @cython.locals(first_call=Py_ssize_t, text=str)
@@ -79,7 +79,7 @@ cdef class StreamParser:
         str truncated, batch,
     )
     @cython.locals(
-        sink=Sink, content=str, cut=Py_ssize_t, at=Py_ssize_t,
+        sink=Sink, content=str, cut=Py_ssize_t, first=Py_ssize_t,
     )
     cdef _parse_record(self, str text, str truncated, batch)
     cdef _write_to(self, batch)

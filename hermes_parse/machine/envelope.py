@@ -351,15 +351,19 @@ class StreamParser:
 
     def _write_to(self, batch):
         """``batch``'s columns, held by the parser while it fills them (in the
-        compiled twin a typed list each: no attribute lookup per record)."""
-        self._sink.collect = True
+        compiled twin a typed list each: no attribute lookup per record); the
+        sink appends each call's id, name and arguments to them itself."""
+        sink = self._sink
+        sink.collect = True
+        sink.columns = True
+        sink.call_ids = batch.call_id
+        sink.call_names = batch.call_name
+        sink.call_arguments = batch.call_arguments
         self._out_content = batch.content
         self._out_reasoning = batch.reasoning
         self._out_valid = batch.valid
         self._out_call_offsets = batch.call_offsets
         self._out_ids = batch.call_id
-        self._out_names = batch.call_name
-        self._out_arguments = batch.call_arguments
         self._out_problem_offsets = batch.problem_offsets
         self._out_problem_kinds = batch.problem_kind
 
@@ -373,8 +377,10 @@ class StreamParser:
         self._out_problem_offsets.append(len(self._out_problem_kinds))
 
     def _parse_record(self, text, truncated, batch):
-        """One text through the machine, its results appended to ``batch``."""
+        """One text through the machine, its results appended to ``batch``
+        (its calls by the sink as they end)."""
         sink = self._sink
+        first = len(self._out_ids)
         self._restart()
         self._closed = True
         self._process(text)
@@ -389,12 +395,11 @@ class StreamParser:
                     cut = problem.index
                     if truncated == "content":
                         content = (content or "") + text[problem.offset :]
+                    # The call cut by the end of the text is the record's last.
+                    del sink.call_ids[first + cut]
+                    del sink.call_names[first + cut]
+                    del sink.call_arguments[first + cut]
             batch.add_problems(self.problems, cut)
-        for at in range(len(sink.call_ids)):
-            if at != cut:
-                self._out_ids.append(sink.call_ids[at])
-                self._out_names.append(sink.call_names[at])
-                self._out_arguments.append(sink.call_arguments[at])
         self._record(content, "".join(sink.reasoning) or None, True)
 
     def _message(self, text: str) -> Message:

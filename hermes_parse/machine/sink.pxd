@@ -7,6 +7,7 @@ cdef object Message, ToolCall
 @cython.final
 cdef class Sink:
     cdef public bint collect
+    cdef public bint columns
     cdef public list content
     cdef public list reasoning
     cdef public list args

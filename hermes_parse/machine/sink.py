@@ -22,7 +22,9 @@ class Sink:
         self.reasoning = []  # reasoning pieces not yet sent (they come before content)
         self.args = []  # pieces of the current call's arguments not yet sent
         self.deltas = []
-        # collect: the calls as columns (parse_many appends them to its own).
+        # collect: the calls as columns; with ``columns`` set they are the
+        # batch's own (parse_many), which the sink appends to and never empties.
+        self.columns = False
         self.call_ids = []
         self.call_names = []
         self.call_arguments = []  # a call's arguments, whole, when its block ends
@@ -43,7 +45,7 @@ class Sink:
             self.args.clear()
         if self.deltas:
             self.deltas = []
-        if self.call_ids:
+        if self.call_ids and not self.columns:
             self.call_ids = []
             self.call_names = []
             self.call_arguments = []
