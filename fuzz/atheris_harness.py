@@ -49,6 +49,7 @@ Other arguments go to libFuzzer.
 
 from __future__ import annotations
 
+import array
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -538,6 +539,30 @@ class Harness:
             if self.known_hits[name] == 1:
                 print(f"atheris_harness: known finding {name} hit (ignored)", file=sys.stderr, flush=True)
 
+    def check_batch(self, twin, text, options, message):
+        """The batch paths give parse()'s message: parse_many record for
+        record (a null between), parse_utf8 over the text's UTF-8 bytes."""
+        batch = twin.parse_many([text, None, text], **options)
+        if batch.message(0) != message or batch.message(1) is not None or batch.message(2) != message:
+            fail("parse_many differs from parse()", options=options, parse=message, batch=batch.messages())
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: not in a UTF-8 column
+            return
+        offsets = array.array("i", [0, len(data), len(data), 2 * len(data)])
+        batch, rows = twin.parse_utf8(data + data, offsets, b"\x01\x00\x01", **options)
+        from hermes_parse.machine.codes import ROW_NULL, ROW_PARSED, ROW_TEXT
+
+        if rows[1] != ROW_NULL or rows[0] != rows[2]:
+            fail("parse_utf8's rows are wrong", rows=list(rows))
+        if rows[0] == ROW_PARSED:
+            if batch.messages() != [message, message]:
+                fail("parse_utf8 differs from parse()", options=options, parse=message, batch=batch.messages())
+        elif message.tool_calls or message.problems or message.reasoning is not None or len(batch):
+            fail("parse_utf8 skipped a text with a call", options=options, parse=message)
+        elif message.content != (text if rows[0] == ROW_TEXT else None):
+            fail("parse_utf8's row kind disagrees with parse()'s content", rows=list(rows), parse=message)
+
     def check_bad_option(self, twin, options, text):
         try:
             twin.parse(text, **options)
@@ -581,6 +606,7 @@ class Harness:
             )
         check_problems(message, len(text))
         check_arguments(message, options)
+        self.check_batch(self.c, text, options, message)
 
         if twin_check:
             self.twin_checks += 1
