@@ -468,6 +468,97 @@ def test_bad_records_are_reported_and_skipped(tmp_path, capsysbinary):
     assert "4 bad records skipped" in err
 
 
+# A line nested past what any JSON reader here takes (orjson stops at 1024
+# levels; Python's json at its recursion limit), and one whose text sits under
+# deep nesting: bad records like a line that is not JSON, never a crash.
+TOO_DEEP = b'{"id": 1, "completion": "hi", "x": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+DEEP_TEXT = b'{"a": ' + b'{"b": ' * 3000 + b'{"completion": "hi"}' + b"}" * 3000 + b"}"
+DEEP_MESSAGE = "bad record: nested too deeply (arrays and objects more than 1,024 levels deep)"
+
+
+def nested(depth):
+    """A record with arrays ``depth`` deep (the record's object is one more level)."""
+    return b'{"completion": "deep", "x": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}"
+
+
+def test_too_deep_records_are_bad_records(tmp_path, capsysbinary):
+    """extract and stats: a line nested too deeply is reported with its line and
+    skipped, the records around it are read; 1,024 levels (orjson's limit) are
+    read, with orjson or without; a huge but shallow record is read."""
+    wide = json.dumps({"completion": "wide", "x": list(range(100_000))}).encode()
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(
+        b'{"completion": "one"}\n'
+        + TOO_DEEP
+        + b"\n"
+        + DEEP_TEXT
+        + b"\n"
+        + nested(1024)
+        + b"\n"
+        + nested(1025)
+        + b"\n"
+        + wide
+        + b"\n"
+        + b'{"completion": "' + CALL.replace('"', '\\"').replace("\n", "\\n").encode() + b'"}\n'
+    )
+    code, out, err = run(capsysbinary, "extract", "--seed", "1", str(path))
+    assert code == 0
+    messages = lines_of(out)
+    assert [message["content"] for message in messages] == ["one", "deep", "wide", None]
+    assert messages[3]["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert f"{path}:2: {DEEP_MESSAGE}" in err
+    assert f"{path}:3: {DEEP_MESSAGE}" in err
+    assert f"{path}:5: {DEEP_MESSAGE}" in err
+    assert ":4:" not in err and ":6:" not in err
+    assert "3 bad records skipped" in err
+    assert "Traceback" not in err
+
+    code, out, err = run(capsysbinary, "stats", "--json", str(path))
+    assert code == 0
+    data = json.loads(out)
+    assert data["records"] == 4 and data["bad_records"] == 3 and data["tool_calls"] == 1
+    assert f"{path}:2: {DEEP_MESSAGE}" in err and "3 bad records skipped" in err
+
+    # --strict: the deep line stops the run like any bad record.
+    code, out, err = run(capsysbinary, "extract", "--strict", str(path))
+    assert code == 1
+    assert lines_of(out) == [{"role": "assistant", "content": "one"}]
+    assert f"{path}:2: {DEEP_MESSAGE}" in err
+
+    # The first line too deep: still JSON Lines (not one document, all lost).
+    first = tmp_path / "first.jsonl"
+    first.write_bytes(TOO_DEEP + b'\n{"completion": "two"}\n')
+    code, out, err = run(capsysbinary, "extract", str(first))
+    assert code == 0
+    assert lines_of(out) == [{"role": "assistant", "content": "two"}]
+    assert f"{first}:1: {DEEP_MESSAGE}" in err
+
+
+def test_too_deep_records_under_fix(tmp_path, capsysbinary):
+    """--fix: a line nested too deeply is reported and written as it came, like
+    a line that is not JSON; a response 1,023 levels deep is still repaired
+    (read again exactly, and written, deeper than Python's recursion limit)."""
+    good = json.dumps(chat_record(1, CALL)).encode()
+    deep_chat = json.dumps(chat_record(2, CALL)).encode()[:-1]
+    deep_chat += b', "x": ' + b"[" * 1022 + b"]" * 1022 + b"}"
+    path = tmp_path / "log.jsonl"
+    path.write_bytes(good + b"\n" + TOO_DEEP + b"\n" + deep_chat + b"\n" + DEEP_TEXT + b"\n")
+    code, out, err = run(capsysbinary, "extract", "--fix", "--seed", "1", str(path))
+    assert code == 0
+    lines = out.split(b"\n")
+    assert len(lines) == 5 and lines[4] == b""
+    assert lines[1] == TOO_DEEP and lines[3] == DEEP_TEXT
+    deep_x = b', "x": ' + b"[" * 1022 + b"]" * 1022 + b"}"
+    assert lines[2].endswith(deep_x)  # (too deep for json.loads here)
+    for line in (lines[0], lines[2][: -len(deep_x)] + b"}"):
+        message = json.loads(line)["choices"][0]["message"]
+        assert message["tool_calls"][0]["function"]["name"] == "get_weather"
+    assert f"{path}:2: {DEEP_MESSAGE}" in err
+    assert f"{path}:4: {DEEP_MESSAGE}" in err
+    assert "2 bad records skipped" in err
+    assert "Traceback" not in err
+
+
 def test_strict_stops_at_a_bad_record(tmp_path):
     """--strict: the first bad record stops the run with exit 1 (output so far is out)."""
     path = tmp_path / "log.jsonl"

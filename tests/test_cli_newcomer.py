@@ -340,9 +340,23 @@ def _odd_records(tmp_path):
     return path, sse
 
 
+def _deep_records(tmp_path):
+    """Records nested 1,023 to 1,025 levels deep (orjson reads 1,024) and far
+    deeper, between good ones: read, or bad records, the same either way."""
+    call = json.dumps(chat_record(1, WHOLE))[:-1].encode()
+    lines = [b'{"completion": "one"}']
+    for depth in (1023, 1024, 1025, 100_000):
+        lines.append(call + b', "x": ' + b"[" * (depth - 1) + b"]" * (depth - 1) + b"}")
+    lines.append(json.dumps(chat_record(2, WHOLE)).encode())
+    path = tmp_path / "deep.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    return path
+
+
 def test_same_bytes_without_orjson(tmp_path):
     pytest.importorskip("orjson")
     odd, sse = _odd_records(tmp_path)
+    deep = str(_deep_records(tmp_path))
     tools = str(EXAMPLES / "tools.json")
     runs = [
         ["extract", "--seed", "7", "--with-problems", "--tools", tools, str(EXAMPLES / "completions.jsonl")],
@@ -355,6 +369,9 @@ def test_same_bytes_without_orjson(tmp_path):
         ["stats", str(EXAMPLES / "completions.jsonl")],
         ["stream", "--seed", "7", "--chunk", "3", "--trace", str(EXAMPLES / "completion.txt")],
         ["stream", "--seed", "7", "--record", "2", str(odd)],
+        ["extract", "--seed", "7", deep],
+        ["extract", "--seed", "7", "--fix", deep],
+        ["stats", "--json", deep],
     ]
     for argv in runs:
         with_orjson = subprocess.run(

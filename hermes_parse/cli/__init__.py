@@ -949,27 +949,30 @@ def _fix_record(args, extractor, reporter, source, write, number, line, kind, va
         )
         write(raw + b"\n" if raw else dumps_line(value))
         return
-    if line is not None and (
-        calls_in_text(value, extractor.reasoning)
-        or (extractor.tools is not None and args.with_problems)
-    ):
-        # The record may be rewritten: read it again exactly (orjson reads an
-        # integer beyond 64 bits as a float; json keeps it).
-        value = loads_slow(raw)
-    reporter.records += 1
     try:
+        if line is not None and (
+            calls_in_text(value, extractor.reasoning)
+            or (extractor.tools is not None and args.with_problems)
+        ):
+            # The record may be rewritten: read it again exactly (orjson reads an
+            # integer beyond 64 bits as a float; json keeps it; one nested too
+            # deeply for json is a bad record).
+            value = loads_slow(raw)
+        reporter.records += 1
         changed, problems = fix_chat(value, extractor, number, args.with_problems)
+        if problems:
+            _annotate(problems, number, line)  # (in the record too, --with-problems)
+        rewritten = None if not changed and line is not None else dumps_line(value)
     except BadRecord as exc:
         reporter.bad(where, f"{exc}; written as it came")
         write(raw + b"\n" if raw else dumps_line(value))
         return
     if problems:
-        _annotate(problems, number, line)
         reporter.found(where, problems)
-    if not changed and line is not None:
+    if rewritten is None:
         write(raw.rstrip(b"\r") + b"\n")
     else:
-        write(dumps_line(value))
+        write(rewritten)
 
 
 def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:

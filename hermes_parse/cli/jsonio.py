@@ -18,7 +18,9 @@ turn either way:
 ``loads`` of either reads the same values: an integer beyond 64 bits is a
 float (orjson's reading; a record that is rewritten is read again exactly),
 and what orjson refuses (NaN, lone surrogate escapes, an integer beyond a
-double) the callers read again with ``json.loads`` (``records.loads_slow``).
+double, more than 1024 nested containers) the callers read again with
+``json.loads`` (``records.loads_slow``; a ``RecursionError`` there is a bad
+record).
 """
 
 from __future__ import annotations
@@ -145,7 +147,8 @@ else:
         return number
 
     loads = functools.partial(json.loads, parse_int=_int)
-    DecodeError = (ValueError,)
+    # RecursionError: nested too deeply (orjson refuses past 1024 levels).
+    DecodeError = (ValueError, RecursionError)
     EncodeError = (TypeError,)
 
     def dumps(value: Any) -> bytes:

@@ -11,6 +11,7 @@ gives (tests/test_cli.py checks it against ``parse`` and ``Message.from_deltas``
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
@@ -54,6 +55,53 @@ class BadRecord(Exception):
     """The record cannot be used (its message says why); it is reported and skipped."""
 
 
+class TooDeep(BadRecord):
+    """JSON with arrays and objects nested more than ``MAX_DEPTH`` deep: a bad
+    record like a line that is not JSON (orjson refuses it; Python's ``json``
+    would recurse past its limit)."""
+
+
+MAX_DEPTH = 1024  # orjson's: the same records are read with or without it
+TOO_DEEP = f"nested too deeply (arrays and objects more than {MAX_DEPTH:,} levels deep)"
+# Room for json.loads and json.dumps to go MAX_DEPTH levels below the caller.
+_ROOM = MAX_DEPTH + 200
+
+
+def _with_room(function: Callable[[Any], Any], value: Any) -> Any:
+    """``function(value)`` with the recursion limit ``_ROOM`` above the current
+    depth; ``TooDeep`` if that is still not enough."""
+    limit = sys.getrecursionlimit()
+    depth = 0
+    frame = sys._getframe()
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    sys.setrecursionlimit(max(limit, depth + _ROOM))
+    try:
+        return function(value)
+    except RecursionError:
+        raise TooDeep(TOO_DEEP) from None
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether ``value`` has arrays and objects nested more than ``limit`` deep."""
+    pending = [(value, 1)]
+    while pending:
+        value, level = pending.pop()
+        if type(value) is dict:
+            items: Any = value.values()
+        elif type(value) is list:
+            items = value
+        else:
+            continue
+        if level > limit:
+            return True
+        pending.extend((item, level + 1) for item in items if type(item) in (dict, list))
+    return False
+
+
 def dumps_line(value: Any) -> bytes:
     """One line of JSON (UTF-8, compact, ``\\n``-terminated), as jq reads it.
 
@@ -65,9 +113,19 @@ def dumps_line(value: Any) -> bytes:
         return jsonio.dumps(value)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
         try:
-            return (json.dumps(value, ensure_ascii=False) + "\n").encode("utf-8")
-        except UnicodeEncodeError:
-            return (json.dumps(value) + "\n").encode("ascii")
+            return _dumps_std(value)
+        except RecursionError:
+            # Deeper than orjson writes (254) and than Python's recursion limit
+            # allows here: a record that was read (at most MAX_DEPTH levels) is
+            # written with room.
+            return _with_room(_dumps_std, value)
+
+
+def _dumps_std(value: Any) -> bytes:
+    try:
+        return (json.dumps(value, ensure_ascii=False) + "\n").encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(value) + "\n").encode("ascii")
 
 
 def write_lines(write: Callable[[bytes], Any], values: List[Any]) -> None:
@@ -82,11 +140,23 @@ def write_lines(write: Callable[[bytes], Any], values: List[Any]) -> None:
 
 def loads_slow(raw: bytes) -> Any:
     """``json.loads`` for what orjson refuses but Python accepts (NaN, lone
-    surrogate escapes, integers beyond 64 bits); ``BadRecord`` otherwise."""
+    surrogate escapes, integers beyond 64 bits); ``BadRecord`` otherwise
+    (``TooDeep`` for arrays and objects nested more than ``MAX_DEPTH`` deep,
+    which orjson refuses too)."""
     try:
         return json.loads(raw)
     except UnicodeDecodeError:
         raise BadRecord("not valid UTF-8") from None
+    except RecursionError:
+        # Deeper than Python's recursion limit allows here; read again with
+        # room for MAX_DEPTH levels (what orjson reads), no more.
+        try:
+            value = _with_room(json.loads, raw)
+        except ValueError as exc:
+            raise BadRecord(f"not JSON ({exc})") from None
+        if _deeper_than(value, MAX_DEPTH):
+            raise TooDeep(TOO_DEEP) from None
+        return value
     except ValueError as exc:
         raise BadRecord(f"not JSON ({exc})") from None
 
@@ -120,6 +190,12 @@ def detect(head: bytes) -> str:
         except _JSONDecodeError:
             try:
                 value = loads_slow(first_line)
+            except TooDeep:
+                # A whole object on the first line, too deep to read: a bad
+                # record of JSON Lines (not a document to read whole and lose).
+                if first_line.startswith(b"{") and first_line.rstrip().endswith(b"}"):
+                    return "jsonl"
+                value = None
             except BadRecord:
                 value = None
         if isinstance(value, (dict, str)):
