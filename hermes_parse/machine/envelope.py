@@ -941,15 +941,9 @@ def parse_utf8(
     offsets: Any,
     valid: Optional[bytes] = None,
     *,
-    arguments: str = "json",
-    tools: Optional[Iterable[Any]] = None,
-    unknown_tool: str = "call",
-    call_id: Optional[Callable[[int, str], str]] = None,
-    max_buffer: int = DEFAULT_MAX_BUFFER,
-    python_literals: bool = False,
-    reasoning: Any = False,
     truncated: str = "keep",
-    dialect: str = "hermes",
+    call_id: Optional[Callable[[int, str], str]] = None,
+    **options: Any,
 ):
     """``parse_many`` over a column of UTF-8 texts laid out as Arrow lays out
     a string column: row ``i`` is ``data[offsets[i]:offsets[i + 1]]``
@@ -961,18 +955,10 @@ def parse_utf8(
     alone, no content, ``ROW_PARSED``), and ``batch`` holds the
     ``ROW_PARSED`` rows' records, in order.  Rows without a block are never
     decoded, which is what makes ``hermes_parse.arrow`` cheap; invalid UTF-8
-    (which Arrow does not allow) is decoded with U+FFFD."""
-    parser = _whole_text_parser(
-        truncated,
-        arguments,
-        tools,
-        unknown_tool,
-        call_id,
-        max_buffer,
-        python_literals,
-        reasoning,
-        dialect,
-    )
+    (which Arrow does not allow) is decoded with U+FFFD.  ``options`` are
+    ``StreamParser``'s, and ``truncated`` as in ``parse``."""
+    check_truncated(truncated)
+    parser = StreamParser(call_id=call_id, **options)
     parser._ids_later = call_id is None
     if type(data) is not bytes:
         data = bytes(data)
@@ -1000,9 +986,9 @@ def _whole_text_parser(
     reasoning,
     dialect,
 ):
-    """The parser of ``parse`` and ``parse_many``, every option checked."""
-    if truncated != "keep" and truncated != "drop" and truncated != "content":
-        raise ValueError("truncated must be 'keep', 'drop' or 'content'")
+    """The parser of ``parse`` and ``parse_many``, every option checked (the
+    options passed one by one: a dict of them costs a short text's parse a third more)."""
+    check_truncated(truncated)
     return StreamParser(
         arguments=arguments,
         tools=tools,
@@ -1013,6 +999,11 @@ def _whole_text_parser(
         reasoning=reasoning,
         dialect=dialect,
     )
+
+
+def check_truncated(truncated):
+    if truncated != "keep" and truncated != "drop" and truncated != "content":
+        raise ValueError("truncated must be 'keep', 'drop' or 'content'")
 
 
 def plain_content(text, max_buffer):
