@@ -63,24 +63,21 @@ cdef class StreamParser:
     cdef Py_ssize_t _skip_start
     cdef str _skip_kind
     cdef str _skip_detail
-    cdef list _out_content, _out_reasoning, _out_valid, _out_call_offsets, _out_ids
+    cdef list _out_content, _out_reasoning, _out_valid, _out_call_offsets
     cdef list _out_problem_offsets, _out_problem_kinds
 
     cdef _restart(self)
-    @cython.locals(first_call=Py_ssize_t, text=str)
+    @cython.locals(text=str)
     cpdef _run_many(self, texts, str truncated, batch)
     @cython.locals(
-        first_call=Py_ssize_t, max_buffer=Py_ssize_t, count=Py_ssize_t, size=Py_ssize_t,
-        row=Py_ssize_t,
+        max_buffer=Py_ssize_t, count=Py_ssize_t, size=Py_ssize_t, row=Py_ssize_t,
         start=Py_ssize_t, stop=Py_ssize_t, at=Py_ssize_t, open_at=Py_ssize_t, bare_at=Py_ssize_t,
     )
     cpdef _run_utf8(
         self, bytes data, const int[:] offsets, const unsigned char[:] valid, bytearray rows,
         str truncated, batch,
     )
-    @cython.locals(
-        sink=Sink, content=str, cut=Py_ssize_t, first=Py_ssize_t,
-    )
+    @cython.locals(sink=Sink, content=str, cut=Py_ssize_t, first=Py_ssize_t)
     cdef _parse_record(self, str text, str truncated, batch)
     cdef _write_to(self, batch)
     cdef _record(self, content, reasoning, bint valid)

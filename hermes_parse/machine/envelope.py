@@ -172,7 +172,8 @@ class StreamParser:
         self._types = param_types(tools) if dialect != "hermes" else None
         self._unknown_as_content = unknown_tool == "content"
         self._call_id = random_call_id if call_id is None else call_id
-        self._ids_later = False  # parse_many's default ids (see _start_call)
+        # parse_many and parse_utf8 draw the default ids afterwards, all at once.
+        self._ids_later = False
         self._max_buffer = max_buffer
         self._python = bool(python_literals)
         self._sink = new_sink(False)
@@ -282,7 +283,6 @@ class StreamParser:
         restarted between texts, its results appended to ``batch``'s columns
         (here, in the compiled loop, not through a method per record)."""
         self._write_to(batch)
-        first_call = len(batch.call_id)
         for item in texts:
             if item is None:  # a null in a column: a null record
                 self._record(None, None, False)
@@ -301,8 +301,6 @@ class StreamParser:
                 self._record(plain_content(text, self._max_buffer), None, True)
                 continue
             self._parse_record(text, truncated, batch)
-        if self._ids_later:  # the default ids, drawn for all the calls at once
-            batch.call_id[first_call:] = random_call_ids(len(batch.call_id) - first_call)
 
     def _run_utf8(self, data, offsets, valid, rows, truncated, batch):
         """``parse_utf8``'s loop: rows ``data[offsets[i]:offsets[i + 1]]`` of
@@ -310,7 +308,6 @@ class StreamParser:
         can start is not decoded at all: ``rows[i]`` says what it is (the
         ``ROW_*`` codes), and only the ``ROW_PARSED`` rows go to ``batch``."""
         self._write_to(batch)
-        first_call = len(batch.call_id)
         max_buffer = self._max_buffer
         count = len(offsets) - 1
         size = len(data)
@@ -346,8 +343,6 @@ class StreamParser:
                 continue
             rows[row] = ROW_PARSED
             self._parse_record(data[start:stop].decode("utf-8", "replace"), truncated, batch)
-        if self._ids_later:
-            batch.call_id[first_call:] = random_call_ids(len(batch.call_id) - first_call)
 
     def _write_to(self, batch):
         """``batch``'s columns, held by the parser while it fills them (in the
@@ -363,7 +358,6 @@ class StreamParser:
         self._out_reasoning = batch.reasoning
         self._out_valid = batch.valid
         self._out_call_offsets = batch.call_offsets
-        self._out_ids = batch.call_id
         self._out_problem_offsets = batch.problem_offsets
         self._out_problem_kinds = batch.problem_kind
 
@@ -373,14 +367,14 @@ class StreamParser:
         self._out_content.append(content)
         self._out_reasoning.append(reasoning)
         self._out_valid.append(valid)
-        self._out_call_offsets.append(len(self._out_ids))
+        self._out_call_offsets.append(len(self._sink.call_ids))
         self._out_problem_offsets.append(len(self._out_problem_kinds))
 
     def _parse_record(self, text, truncated, batch):
         """One text through the machine, its results appended to ``batch``
         (its calls by the sink as they end)."""
         sink = self._sink
-        first = len(self._out_ids)
+        first = len(sink.call_ids)
         self._restart()
         self._closed = True
         self._process(text)
@@ -933,6 +927,8 @@ def parse_many(
     parser._ids_later = call_id is None
     batch = Batch()
     parser._run_many(texts, truncated, batch)
+    if call_id is None:  # the default ids, drawn for all the calls at once
+        batch.call_id[:] = random_call_ids(len(batch.call_id))
     return batch
 
 
@@ -972,6 +968,8 @@ def parse_utf8(
             raise ValueError("valid must hold a byte for every row")
     batch = Batch()
     parser._run_utf8(data, offsets, valid, rows, truncated, batch)
+    if call_id is None:
+        batch.call_id[:] = random_call_ids(len(batch.call_id))
     return batch, rows
 
 
