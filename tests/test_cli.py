@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from hypothesis import given
@@ -997,3 +998,18 @@ def test_sse_fix_with_problems(tmp_path, capsysbinary):
     check_chunk(chunks[-1])
 
 
+
+
+def test_too_deep_whatever_the_recursion_limit():
+    """Another library may raise Python's recursion limit: json.loads then reads
+    1,025 levels, and loads_slow still calls the record too deep, as orjson does."""
+    from hermes_parse.cli.records import TooDeep, loads_slow
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(50_000)
+    try:
+        with pytest.raises(TooDeep):
+            loads_slow(nested(1025))
+        assert loads_slow(nested(1024))["completion"] == "deep"
+    finally:
+        sys.setrecursionlimit(limit)

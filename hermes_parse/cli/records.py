@@ -144,21 +144,21 @@ def loads_slow(raw: bytes) -> Any:
     (``TooDeep`` for arrays and objects nested more than ``MAX_DEPTH`` deep,
     which orjson refuses too)."""
     try:
-        return json.loads(raw)
+        try:
+            value = json.loads(raw)
+        except RecursionError:
+            # Deeper than Python's recursion limit allows here; read again
+            # with room for MAX_DEPTH levels (what orjson reads).
+            value = _with_room(json.loads, raw)
     except UnicodeDecodeError:
         raise BadRecord("not valid UTF-8") from None
-    except RecursionError:
-        # Deeper than Python's recursion limit allows here; read again with
-        # room for MAX_DEPTH levels (what orjson reads), no more.
-        try:
-            value = _with_room(json.loads, raw)
-        except ValueError as exc:
-            raise BadRecord(f"not JSON ({exc})") from None
-        if _deeper_than(value, MAX_DEPTH):
-            raise TooDeep(TOO_DEEP) from None
-        return value
     except ValueError as exc:
         raise BadRecord(f"not JSON ({exc})") from None
+    # Checked whatever the recursion limit is (another library may have raised
+    # it): no more than MAX_DEPTH levels, as orjson.
+    if _deeper_than(value, MAX_DEPTH):
+        raise TooDeep(TOO_DEEP)
+    return value
 
 
 # ---------------------------------------------------------------------------
