@@ -63,7 +63,9 @@ def extensions():
     # A Cython error is a bug in our sources, not a missing tool: it fails
     # the build loudly instead of leaving an older extension in place.
     return cythonize(
-        [f"hermes_parse/machine/{name}.py" for name in COMPILED_MODULES],
+        [f"hermes_parse/machine/{name}.py" for name in COMPILED_MODULES]
+        # The command's fast lane (hermes_parse/cli/lines.py: used only when compiled).
+        + ["hermes_parse/cli/lines.py"],
         language_level=3,
         compiler_directives={
             "boundscheck": False,

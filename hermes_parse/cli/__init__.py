@@ -27,6 +27,7 @@ from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 from .. import BACKEND, CallFold, __version__
 from . import jsonio
 from .io import Fatal, Output, Reporter, Source, UsageError, describe
+from .lane import extract_lines, use_lane
 from .records import (
     BAD_LINE,
     NO_CALLS,
@@ -44,6 +45,7 @@ from .records import (
     existing_calls,
     fix_chat,
     fix_stream,
+    json_line_chunk,
     json_line_chunks,
     json_lines,
     loads_slow,
@@ -897,6 +899,9 @@ def _extract(args: argparse.Namespace, reporter: Reporter, out: Output, paths: L
                             args, extractor, reporter, source, write, number, line, kind, value, raw
                         )
                 continue
+            if use_lane(args, extractor, fmt, table):
+                _extract_lines(source, reporter, extractor, out)
+                continue
             for numbers, _, messages, problems in _message_chunks(
                 source, fmt, reporter, extractor, text_of, _reasoning_getter(args), args.field
             ):
@@ -909,6 +914,25 @@ def _extract(args: argparse.Namespace, reporter: Reporter, out: Output, paths: L
                 else:
                     write_lines(write, messages)
     return _finish(reporter, formats, args.fix)
+
+
+def _extract_lines(source: Source, reporter: Reporter, extractor: Extractor, out: Output) -> None:
+    """extract by the fast lane (``lane.py``): JSON Lines as bytes; the lines
+    it does not take go the usual way, in their places."""
+    write = out.write
+
+    def slow_run(lines: List[bytes], first_line: int, first_record: int) -> int:
+        records = 0
+        for numbers, values, _ in json_line_chunk(source, reporter, lines, first_line):
+            chunk = Chunk(range(first_record + records, first_record + records + len(values)), numbers, "json", values)
+            for _, _, messages, _ in _chunk_messages(
+                source, chunk, reporter, extractor, default_text, None, False
+            ):
+                write_lines(write, messages)
+            records += len(values)
+        return records
+
+    extract_lines(source, reporter, extractor, out.buffer, slow_run)
 
 
 def _finish(reporter: Reporter, formats: set, fix: bool = False) -> int:

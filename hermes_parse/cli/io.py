@@ -334,6 +334,9 @@ class Output:
         if self._binary is None and isinstance(stream, (io.RawIOBase, io.BufferedIOBase)):
             self._binary = stream  # a file opened "wb" (--output)
         self._buffer = bytearray()
+        # The pending bytes (cleared in place at each flush), for a writer
+        # that appends to them itself (extract's fast lane).
+        self.buffer = self._buffer
         self.write: Callable[[bytes], None] = self._buffer.extend
 
     def flush(self) -> None:

@@ -649,17 +649,23 @@ def json_line_chunks(
     written out first.
     """
     first = 1  # the line number of the batch's first line
-    loads = _loads
     for batch in source.line_batches():
-        try:
-            # The common case: every line of the block is a JSON value (a
-            # line ending in \r too), then the line numbers are a range.
-            values = [loads(raw) for raw in batch]
-        except _JSONDecodeError:
-            yield from _json_line_chunks_slowly(source, reporter, batch, first)
-        else:
-            yield range(first, first + len(batch)), values, batch
+        yield from json_line_chunk(source, reporter, batch, first)
         first += len(batch)
+
+
+def json_line_chunk(
+    source: Source, reporter: Reporter, batch: List[bytes], first: int
+) -> Iterator[Tuple[Sequence[int], List[Any], List[bytes]]]:
+    """``json_line_chunks`` of one batch of lines, the first numbered ``first``."""
+    try:
+        # The common case: every line of the block is a JSON value (a
+        # line ending in \r too), then the line numbers are a range.
+        values = [_loads(raw) for raw in batch]
+    except _JSONDecodeError:
+        yield from _json_line_chunks_slowly(source, reporter, batch, first)
+    else:
+        yield range(first, first + len(batch)), values, batch
 
 
 def _json_line_chunks_slowly(

@@ -1,0 +1,186 @@
+"""extract's fast lane: a block of JSON Lines read as bytes, parsed as one
+column, written as bytes (``lines.py`` says how, and why it is fast).
+
+``use_lane`` says when it applies: JSON Lines in and out, the default text
+field, and no option that needs the records themselves (--fix, --field,
+--format chat, --reasoning, --with-problems, --strict, --tools); and only
+with the compiled ``lines`` module.  Whatever it does not take (a line of
+another shape, a line that is not JSON, a blank line) goes the usual way,
+a run of such lines at a time, in its place: the output, the records'
+numbers, the ids from --seed and the reports are the usual way's.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib.machinery
+from typing import Any, Callable, Iterator, List, Tuple
+
+from .. import _machine
+from ..machine.codes import ROW_PARSED
+from . import jsonio, lines as _lines
+from .io import Reporter, Source
+from .records import Extractor, _no_id, dumps_line
+
+__all__ = ["COMPILED", "extract_lines", "use_lane"]
+
+# Whether the compiled ``lines`` is what runs (in pure Python the lane would
+# be slower than orjson: the usual way is taken).
+COMPILED = (_lines.__file__ or "").endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+
+
+def use_lane(args: Any, extractor: Extractor, fmt: str, table: Any) -> bool:
+    """Whether extract reads this input by the fast lane."""
+    return (
+        COMPILED
+        and jsonio.HAVE_ORJSON
+        and fmt == "jsonl"
+        and args.format != "chat"
+        and table is None
+        and not args.fix
+        and args.field is None
+        and not extractor.problems
+        and not extractor.reasoning
+    )
+
+
+# slow_run(lines, first_line, first_record): the usual way for lines[...] (not
+# taken by the lane), from line number first_line, record number first_record;
+# returns how many records they were (a blank line is none).
+SlowRun = Callable[[List[bytes], int, int], int]
+
+
+def extract_lines(
+    source: Source,
+    reporter: Reporter,
+    extractor: Extractor,
+    out: bytearray,
+    slow_run: SlowRun,
+    lines_module: Any = None,
+) -> None:
+    """Write the messages of ``source``'s JSON Lines into ``out`` (the
+    output's buffer, flushed between blocks by the source).
+
+    ``lines_module``: the ``lines`` twin to run (tests; the compiled one
+    otherwise)."""
+    module = lines_module if lines_module is not None else _lines
+    scanner = module.LineScanner()
+    options = dict(extractor.options)
+    record = 1  # the number of the next record
+    first = 1  # the line number of the next line
+    buffers = None
+    collecting = gc.isenabled()
+    gc.disable()  # few objects live here; the usual way's runs collect as it does
+    try:
+        for count, data in enumerate(_whole_lines(source), 1):
+            start = 0
+            while start < len(data):
+                # The buffers are made once (each is written before it is
+                # read), larger for a larger block; they may fill before the
+                # block ends (lines shorter than LINE_ROOM bytes): the scan
+                # goes on where it stopped.
+                if buffers is None or len(buffers[0]) < len(data) - start:
+                    buffers = module.buffers(len(data) - start)
+                lines = scanner.scan(data, start, *buffers)
+                record, first = _write_piece(
+                    module, scanner, data, buffers, lines, extractor, options, reporter, out, slow_run, record, first
+                )
+                start = scanner.stop
+            if collecting and count % 64 == 0:
+                gc.collect(0)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write_piece(
+    module: Any,
+    scanner: Any,
+    data: bytes,
+    buffers: tuple,
+    count: int,
+    extractor: Extractor,
+    options: dict,
+    reporter: Reporter,
+    out: bytearray,
+    slow_run: SlowRun,
+    record: int,
+    first: int,
+) -> Tuple[int, int]:
+    """Write the ``count`` lines ``scanner`` just read: the taken ones parsed
+    as one column, the others the usual way (``slow_run``), in order.
+    ``record``, ``first``: the number of the first record and line; returns
+    those of the next."""
+    column, offsets, spans, codes, bounds = buffers
+    taken = scanner.taken_lines
+    writer = None
+    if taken:
+        seeded = extractor.seed is not None
+        batch, rows = _machine.parse_utf8(
+            memoryview(column)[: scanner.size],
+            memoryview(offsets)[: taken + 1],
+            truncated=extractor.truncated,
+            call_id=_no_id if seeded else None,
+            **options,
+        )
+        ids = _seeded_ids(extractor, data, count, codes, bounds, rows, batch, record) if seeded else batch.call_id
+        writer = module.MessageWriter(data, codes, spans, column, offsets, rows, batch, ids, jsonio.orjson.dumps, dumps_line)
+        reporter.records += taken
+    at = 0
+    while at < count:
+        stop = at + 1
+        if codes[at]:
+            while stop < count and codes[stop]:
+                stop += 1
+            parts: List[bytes] = []
+            writer.write(parts, at, stop)  # type: ignore[union-attr]
+            out += b"".join(parts)
+            record += stop - at
+        else:
+            while stop < count and not codes[stop]:
+                stop += 1
+            lines = [data[bounds[k] : bounds[k + 1] - 1] for k in range(at, stop)]
+            record += slow_run(lines, first + at, record)
+        at = stop
+    return record, first + count
+
+
+def _whole_lines(source: Source) -> Iterator[bytes]:
+    """The input a block at a time, cut after its last newline (the rest
+    goes with the next block); the last line may lack its newline.  The
+    lines are ``Source.line_batches``'."""
+    pending: List[bytes] = []  # the start of a line that spans blocks
+    for block in source.blocks():
+        end = block.rfind(b"\n") + 1
+        if end == 0:
+            pending.append(block)  # no newline yet: a line longer than a block
+            continue
+        if pending:
+            pending.append(block)
+            block = b"".join(pending)
+            end = block.rfind(b"\n") + 1
+            pending = []
+        if end < len(block):
+            pending.append(block[end:])
+            block = block[:end]
+        yield block
+    if pending:
+        yield b"".join(pending)
+
+
+def _seeded_ids(
+    extractor: Extractor, data: bytes, count: int, codes: Any, bounds: Any, rows: Any, batch: Any, record: int
+) -> List[str]:
+    """The ids of ``batch``'s calls from --seed: each from its record's number
+    (``record`` is the block's first), as ``Extractor.messages`` makes them."""
+    numbers: List[int] = []  # the parsed rows' record numbers
+    row = 0
+    for at in range(count):
+        if codes[at]:
+            if rows[row] == ROW_PARSED:
+                numbers.append(record)
+            row += 1
+            record += 1
+        elif data[bounds[at] : bounds[at + 1] - 1].strip():  # a blank line is no record (the usual way skips it)
+            record += 1
+    return extractor._seeded_ids(numbers, batch.call_offsets, batch.call_name)
