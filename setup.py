@@ -2,7 +2,8 @@
 
 Each module of ``hermes_parse/machine/`` (but ``codes.py`` and ``bodies.py``) is compiled by
 Cython from its Python source, typed by the ``.pxd`` beside it, into an
-extension module of the same name (see ``hermes_parse/machine/__init__.py``).  When the
+extension module of the same name (see ``hermes_parse/machine/__init__.py``); so is the
+command's fast lane, ``hermes_parse/cli/lines.py`` (see ``hermes_parse/cli/lane.py``).  When the
 extension cannot be built (no compiler, no Cython, or
 ``HERMES_PARSE_NO_EXTENSIONS=1``), the package installs anyway and runs the
 pure-Python twin; it says so here and in ``hermes_parse.BACKEND``.
