@@ -33,6 +33,14 @@ interleaved rounds:
 * ``hermes_parse.arrow.parse`` / ``parse_many``  <= 1.5  (asked: 1.2; measured
   1.18-1.48x)
 
+And the command: ``hermes-parse extract`` of the same log, written as bare
+``{"id", "completion"}`` records and as chat.completion responses (50,000 each),
+in this process, its fast lane (hermes_parse/cli/lane.py) against the usual way
+(the lane off), outputs compared first (``--seed``), best of 5 interleaved:
+
+* the usual way / the lane  >= 1.25 for each (measured 1.5-1.7x; the lane
+  off, or falling back on every line, gives 1.0)
+
 Exit 0 when every check holds, 1 when one breaks or a result is wrong.  When the
 Cython twin is not compiled: exit 1, or exit 0 with a message under
 ``--allow-python`` (the pure-Python figures are still printed).  Takes about
@@ -73,6 +81,7 @@ MIN_BATCH_NS = 50_000_000  # a timed batch of whole streams lasts at least 50 ms
 BATCH_RECORDS = 50_000
 MIN_LOOP_OVER_BATCH = 2.5
 MAX_ARROW_OVER_BATCH = 1.5
+MIN_USUAL_OVER_LANE = 1.25  # extract: measured 1.5-1.7x (bare and chat records)
 
 
 class Case:
@@ -183,6 +192,73 @@ def batch_failures() -> list:
         print(f"  {name:<56}{value:>8.2f}  {limit:<8} {'ok' if ok else 'BROKEN'}")
         if not ok:
             failures.append(name)
+    return failures
+
+
+def command_failures() -> list:
+    """extract's fast lane (hermes_parse/cli/lane.py) against the usual way
+    (the lane off), in this process, on the batch log written as bare
+    records and as chat.completion responses: the outputs equal (--seed),
+    then the ratio of CPU times; the names of broken checks."""
+    import contextlib
+    import io
+    import json
+    import tempfile
+
+    from hermes_parse.cli import lane, main as cli_main
+    from workloads import completion_log
+
+    sys.path.append(str(Path(__file__).resolve().parents[1] / "tests"))  # after benches/: its conftest is ours
+    from test_cli_support import chat_record
+
+    if not lane.COMPILED:
+        print("  command: the lane is not compiled")
+        return ["command: the lane is not compiled"]
+    log = completion_log(BATCH_RECORDS, with_calls=0.40)
+
+    def extract(path, lane_on, seed=()):
+        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        compiled = lane.COMPILED
+        lane.COMPILED = lane_on
+        try:
+            with contextlib.redirect_stdout(out):
+                started = time.process_time_ns()
+                code = cli_main(["extract", "--no-progress", *seed, str(path)])
+                elapsed = time.process_time_ns() - started
+        finally:
+            lane.COMPILED = compiled
+        out.flush()
+        return code, out.buffer.getvalue(), elapsed
+
+    failures = []
+    with tempfile.TemporaryDirectory() as directory:
+        for shape in ("bare", "chat"):
+            path = Path(directory) / f"{shape}.jsonl"
+            with open(path, "w", encoding="utf-8") as file:
+                for i, w in enumerate(log):
+                    record = {"id": f"req-{i}", "completion": w.text} if shape == "bare" else chat_record(i, w.text)
+                    file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            taken = extract(path, True, ("--seed", "1"))
+            usual = extract(path, False, ("--seed", "1"))
+            if taken[:2] != usual[:2] or taken[1].count(b"\n") != len(log):
+                print(f"gate: FAIL: command ({shape}): the lane's output differs from the usual way's")
+                failures.append(f"command ({shape}): wrong output")
+                continue
+            best = {True: float("inf"), False: float("inf")}
+            for _ in range(5):
+                for lane_on in (True, False):
+                    gc.collect()
+                    best[lane_on] = min(best[lane_on], extract(path, lane_on)[2])
+            size = path.stat().st_size
+            for lane_on, ns in best.items():
+                name = "lane" if lane_on else "usual way"
+                print(f"  command ({shape}): {name:<29}{ns / 1000 / len(log):>8.3f} us/record {size / ns * 1000:>7.1f} MB/s")
+            ratio = best[False] / best[True]
+            ok = ratio >= MIN_USUAL_OVER_LANE
+            label = f"command ({shape}): usual way / lane"
+            print(f"  {label:<56}{ratio:>8.2f}  {'>= ' + str(MIN_USUAL_OVER_LANE):<8} {'ok' if ok else 'BROKEN'}")
+            if not ok:
+                failures.append(label)
     return failures
 
 
@@ -300,6 +376,7 @@ def main(argv=None) -> int:
             over = us(dialect, "cython", "large") / us("hermes", "cython", "large")
             print(f"  {dialect + ': Cython us/delta over hermes, 160 KB':<56}{over:>8.2f}  (not gated)")
     failures += batch_failures()
+    failures += command_failures()
     print(f"gate: {time.perf_counter() - started:.1f} s")
     if failures:
         print("gate: FAIL: " + "; ".join(failures))
