@@ -325,6 +325,47 @@ def test_strings_are_written_as_orjson_writes_them(text):
     assert b"".join(parts) == orjson.dumps(text)
 
 
+@st.composite
+def damaged(draw):
+    """Lines of JSON Lines, then bytes of them flipped, cut, doubled."""
+    data = bytearray(b"\n".join(draw(st.lists(lines(), min_size=1, max_size=6))))
+    for _ in range(draw(st.integers(0, 4))):
+        if not data:
+            break
+        at = draw(st.integers(0, len(data) - 1))
+        how = draw(st.sampled_from(["flip", "cut", "double", "byte"]))
+        if how == "flip":
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif how == "cut":
+            del data[at:]
+        elif how == "double":
+            data[at:at] = data[at : at + draw(st.integers(1, 8))]
+        else:
+            data[at:at] = bytes([draw(st.sampled_from(b'\\"{}[]:,u\n\r\x00\xc3\xed\xf0\x80'))])
+    return bytes(data)
+
+
+@pytest.mark.skipif(not lane.COMPILED, reason="hermes_parse/cli/lines.py is not compiled")
+@given(damaged(), st.integers(0, 40))
+def test_the_twins_read_any_bytes_alike(data, start):
+    """Whatever the bytes, the compiled scanner (its C reads them unchecked)
+    reads what the plain-Python one reads, buffers and all, from any start
+    and with its buffers' room: the same lines, codes, texts and spans."""
+    start = min(start, len(data))
+    results = []
+    for twin in (compiled_lines, PURE_LINES):
+        buffers = twin.buffers(len(data) - start)
+        scanner = twin.LineScanner()
+        count = scanner.scan(data, start, *buffers)
+        column, offsets, spans, codes, bounds = buffers
+        taken = scanner.taken_lines
+        results.append(
+            (count, taken, scanner.size, scanner.stop, bytes(column[: scanner.size]), list(offsets[: taken + 1]),
+             list(spans[: 2 * taken]), bytes(codes[:count]), list(bounds[: count + 1]))
+        )
+    assert results[0] == results[1]
+
+
 def test_typical_logs_are_taken_whole(lines_twin, tmp_path):
     """A log of bare records and one of chat.completion responses, as
     json.dumps writes them (test_cli_scale.py's shapes): every line is taken,
