@@ -12,6 +12,8 @@ cdef object parse_float, unicodedata
 
 
 cdef bint starts_value(Py_UCS4 c, bint python)
+@cython.locals(stop=Py_ssize_t, j=Py_ssize_t, c=Py_UCS4)
+cpdef Py_ssize_t plain_string_end(str s, Py_ssize_t i, Py_ssize_t limit, Py_ssize_t cap) except -2
 
 
 @cython.final

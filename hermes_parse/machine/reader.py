@@ -721,6 +721,28 @@ class JsonReader:
             self.end_number("", 0, 0)
 
 
+def plain_string_end(s, i, limit, cap):
+    """Where the JSON string that opens at ``s[i]`` (a '"') closes, when it
+    closes before ``limit``, holds at most ``cap`` characters and only plain
+    ones (no escape, no control character): its value is then
+    ``s[i + 1 : end]`` as it stands, which a body takes without setting a
+    reader up (a name, a key).  -1 when any of that does not hold: the
+    reader reads the string."""
+    # The closing quote of a string of at most cap characters is at i + 1 + cap at most.
+    stop = i + 2 + cap
+    if stop > limit:
+        stop = limit
+    j = i + 1
+    while j < stop:
+        c = s[j]
+        if c == '"':
+            return j
+        if c == "\\" or c < " ":
+            return -1
+        j += 1
+    return -1
+
+
 def starts_value(c, python):
     """Whether ``c`` can start a value (JSON's, or a Python literal's too)."""
     return (
