@@ -33,7 +33,7 @@ cdef class HermesBody(Body):
 
     cdef begin(self, list args, int args_mode, bint python, bint bare)
     cdef bint finish(self) except -1
-    @cython.locals(state=int, reader=JsonReader, c=Py_UCS4)
+    @cython.locals(state=int, reader=JsonReader, c=Py_UCS4, key=str)
     cdef Py_ssize_t feed(self, str text, Py_ssize_t i, Py_ssize_t limit, Py_ssize_t base) except -1
     @cython.final
     @cython.locals(role=int, reader=JsonReader, python=bint, quote=bint, end=Py_ssize_t)
@@ -47,4 +47,5 @@ cdef class HermesBody(Body):
     @cython.final
     cdef Py_ssize_t end_object(self, Py_ssize_t i) except -1
     @cython.final
-    cdef key_done(self, str key)
+    @cython.locals(size=Py_ssize_t)
+    cdef key_done(self, str text, Py_ssize_t start, Py_ssize_t stop)

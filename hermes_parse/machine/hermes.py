@@ -91,7 +91,8 @@ class HermesBody(Body):
                 i = reader.feed(text, i, limit)
                 if reader.status == DONE:
                     if state == H_KEYSTR:
-                        self.key_done("" if reader.overflow else "".join(self.capture))
+                        key = "" if reader.overflow else "".join(self.capture)
+                        self.key_done(key, 0, len(key))
                     else:
                         self.value_done(i)
                 elif reader.status == FAILED:
@@ -137,7 +138,7 @@ class HermesBody(Body):
                 # as it stands, no reader set up for it.
                 end = plain_string_end(text, i, limit, KEY_CAPTURE_CAP)
                 if end >= 0:
-                    self.key_done(text[i + 1 : end])
+                    self.key_done(text, i + 1, end)
                     return end + 1
             if c == '"' or (c == "'" and self.python):
                 self.capture.clear()
@@ -219,12 +220,16 @@ class HermesBody(Body):
         self.state = H_AFTER_OBJ
         return i + 1
 
-    def key_done(self, key):
-        """A top-level key was read (``""``: longer than any of ours)."""
-        if key == "name":
+    def key_done(self, text, start, stop):
+        """A top-level key was read: ``text[start:stop]`` (empty: longer than
+        any of ours), told from ours where it stands, not copied out."""
+        size = stop - start
+        if size == 4 and text.startswith("name", start):
             self.role = V_DUPLICATE if self.have_name else V_NAME
             self.have_name = True
-        elif key == "arguments" or key == "parameters":
+        elif (size == 9 and text.startswith("arguments", start)) or (
+            size == 10 and text.startswith("parameters", start)
+        ):
             self.role = V_DUPLICATE if self.have_args else V_ARGS
             self.have_args = True
         else:
