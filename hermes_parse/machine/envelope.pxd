@@ -37,6 +37,7 @@ cdef class StreamParser:
     cdef bint _think_allowed
     cdef Sink _sink
     cdef list _held_ws
+    cdef str _held_tag
     cdef list _held_raw
     cdef list _pending_problems
     cdef Body _body
@@ -111,5 +112,6 @@ cdef class StreamParser:
     cdef Py_ssize_t _end_tag(self, str text, Py_ssize_t i) except -1
 
 
+cdef bint no_block(str text, bint bare) except -1
 @cython.locals(n=Py_ssize_t)
 cdef plain_content(str text, Py_ssize_t max_buffer)

@@ -178,6 +178,9 @@ class StreamParser:
         self._python = bool(python_literals)
         self._sink = new_sink(False)
         self._held_ws: List[str] = []
+        # An undecided block's text: its tag, then what earlier feeds held of
+        # it (the tag apart, a list that stays empty for a whole text).
+        self._held_tag = ""
         self._held_raw: List[str] = []
         self._pending_problems: List[tuple] = []
         # Made when the first block starts: most outputs have no call, and a
@@ -210,6 +213,7 @@ class StreamParser:
             self._state = S_THINK
             self._hold_end = NO_LIMIT
         self._holding = False
+        self._held_tag = ""
         self._raw_start = 0
         self._tag_pos = 0
         self._tag = OPEN_TAG
@@ -293,11 +297,7 @@ class StreamParser:
                 text = str(item)
             else:
                 raise TypeError(f"parse_many() takes str (or None) texts, not {type(item).__name__}")
-            if (
-                not self._reasoning
-                and OPEN_TAG not in text
-                and not (self._bare and BARE_TAG in text)
-            ):
+            if not self._reasoning and no_block(text, self._bare):
                 self._record(plain_content(text, self._max_buffer), None, True)
                 continue
             self._parse_record(text, truncated, batch)
@@ -422,7 +422,7 @@ class StreamParser:
         self._block_start = self._offset + i - len(tag)
         self._hold_end = self._block_start + self._max_buffer
         self._holding = True
-        self._held_raw.append(tag)
+        self._held_tag = tag
         self._raw_start = i
         if self._auto and not bare:
             self._state = S_PICK  # the body is chosen by what comes first
@@ -443,11 +443,14 @@ class StreamParser:
     def _not_a_call(self, text, i, kind, detail):
         """The undecided block is content after all, from its tag up to ``i``."""
         held = self._held_ws
+        held.append(self._held_tag)
         held.extend(self._held_raw)
         held.append(text[self._raw_start : i])
         self._sink.content.append("".join(held))
         held.clear()
-        self._held_raw.clear()
+        self._held_tag = ""
+        if self._held_raw:
+            self._held_raw.clear()
         # The block is content up to its "</tool_call>"; the problem spans it
         # all, so it is reported when that tag (or the next block, or the
         # end of the text) is seen.
@@ -493,7 +496,9 @@ class StreamParser:
         self._hold_end = NO_LIMIT
         if self._held_ws:
             self._held_ws.clear()  # whitespace before a call is not content
-        self._held_raw.clear()
+        self._held_tag = ""
+        if self._held_raw:
+            self._held_raw.clear()
         # parse_many draws default ids for all its calls at once, afterwards.
         call_id = "" if self._ids_later else self._call_id(index, name)
         self._sink.open_call(index, call_id, name)
@@ -529,7 +534,8 @@ class StreamParser:
     def _end_of_text(self):
         state = self._state
         if state == S_TEXT_WS:
-            self._held_ws.clear()  # trailing whitespace is not content
+            if self._held_ws:
+                self._held_ws.clear()  # trailing whitespace is not content
         elif state == S_TAG:
             self._flush_held_text()
         elif state == S_TEXT or state == S_THINK:
@@ -878,12 +884,7 @@ def parse(
         reasoning,
         dialect,
     )
-    if (
-        type(text) is str
-        and OPEN_TAG not in text
-        and not parser._reasoning
-        and not (parser._bare and BARE_TAG in text)
-    ):
+    if type(text) is str and not parser._reasoning and no_block(text, parser._bare):
         return Message(plain_content(text, max_buffer))
     if truncated == "keep":
         return parser._message(text)
@@ -1002,6 +1003,13 @@ def _whole_text_parser(
 def check_truncated(truncated):
     if truncated != "keep" and truncated != "drop" and truncated != "content":
         raise ValueError("truncated must be 'keep', 'drop' or 'content'")
+
+
+def no_block(text, bare):
+    """Whether no block can start in ``text``: it holds no "<tool_call>"
+    (nor, with ``bare``, "<function=").  Most plain answers hold no '<' at
+    all, which a search for one character tells soonest."""
+    return "<" not in text or (OPEN_TAG not in text and not (bare and BARE_TAG in text))
 
 
 def plain_content(text, max_buffer):

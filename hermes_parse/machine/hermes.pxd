@@ -2,7 +2,7 @@
 import cython
 
 from hermes_parse.machine.body cimport Body
-from hermes_parse.machine.reader cimport JsonReader
+from hermes_parse.machine.reader cimport JsonReader, plain_string_end
 
 cdef int DONE, FAILED, RUNNING, M_DECODE, M_DISCARD, EV_NONE, EV_NAME, EV_TAG
 cdef int H_OPEN, H_FENCE, H_FENCE_INFO, H_OPEN_FENCED, H_KEY, H_KEYSTR, H_COLON
@@ -33,17 +33,19 @@ cdef class HermesBody(Body):
 
     cdef begin(self, list args, int args_mode, bint python, bint bare)
     cdef bint finish(self) except -1
-    @cython.locals(state=int, reader=JsonReader, c=Py_UCS4)
+    @cython.locals(state=int, reader=JsonReader, c=Py_UCS4, key=str)
     cdef Py_ssize_t feed(self, str text, Py_ssize_t i, Py_ssize_t limit, Py_ssize_t base) except -1
     @cython.final
-    @cython.locals(role=int, reader=JsonReader, python=bint, quote=bint)
-    cdef start_value(self, Py_ssize_t i, Py_UCS4 c)
+    @cython.locals(role=int, reader=JsonReader, python=bint, quote=bint, end=Py_ssize_t)
+    cdef Py_ssize_t start_value(self, str text, Py_ssize_t i, Py_ssize_t limit, Py_UCS4 c) except -1
     @cython.final
     @cython.locals(role=int, start=Py_ssize_t, length=Py_ssize_t, inner=JsonReader)
     cdef value_done(self, Py_ssize_t i)
     @cython.final
-    cdef Py_ssize_t structure(self, str text, Py_ssize_t i, Py_UCS4 c, int state) except -1
+    @cython.locals(end=Py_ssize_t)
+    cdef Py_ssize_t structure(self, str text, Py_ssize_t i, Py_ssize_t limit, Py_UCS4 c, int state) except -1
     @cython.final
     cdef Py_ssize_t end_object(self, Py_ssize_t i) except -1
     @cython.final
-    cdef key_done(self)
+    @cython.locals(size=Py_ssize_t)
+    cdef key_done(self, str text, Py_ssize_t start, Py_ssize_t stop)

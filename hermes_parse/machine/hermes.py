@@ -26,6 +26,7 @@ from .codes import (
     RUNNING,
 )
 from .reader import JsonReader as new_reader  # (the compiled twin cimports the type)
+from .reader import plain_string_end
 
 # Body states.
 H_OPEN = 0  # before '{' (whitespace, an opening fence)
@@ -90,7 +91,8 @@ class HermesBody(Body):
                 i = reader.feed(text, i, limit)
                 if reader.status == DONE:
                     if state == H_KEYSTR:
-                        self.key_done()
+                        key = "" if reader.overflow else "".join(self.capture)
+                        self.key_done(key, 0, len(key))
                     else:
                         self.value_done(i)
                 elif reader.status == FAILED:
@@ -105,7 +107,7 @@ class HermesBody(Body):
                 ):
                     i += 1  # whitespace between the body's syntax
                     continue
-                i = self.structure(text, i, c, state)
+                i = self.structure(text, i, limit, c, state)
             if self.event != EV_NONE:
                 break
         return i
@@ -116,8 +118,9 @@ class HermesBody(Body):
         self.reader.finish()
         return True
 
-    def structure(self, text, i, c, state):
-        """One character of the body's syntax outside JSON values; return the next index."""
+    def structure(self, text, i, limit, c, state):
+        """One character of the body's syntax outside JSON values (a plain
+        key read whole); return the next index."""
         if state == H_OPEN or state == H_OPEN_FENCED:
             if c == "{":
                 self.state = H_KEY
@@ -130,6 +133,13 @@ class HermesBody(Body):
             self.defect(self.base + i, "not_a_call", "expected '{'")
             return i
         if state == H_KEY:
+            if c == '"':
+                # The usual key ("name", "arguments"), whole and plain: taken
+                # as it stands, no reader set up for it.
+                end = plain_string_end(text, i, limit, KEY_CAPTURE_CAP)
+                if end >= 0:
+                    self.key_done(text, i + 1, end)
+                    return end + 1
             if c == '"' or (c == "'" and self.python):
                 self.capture.clear()
                 self.reader.reset(
@@ -148,8 +158,7 @@ class HermesBody(Body):
             self.defect(self.base + i, "invalid_json", "expected ':'")
             return i
         if state == H_VALUE_START:
-            self.start_value(i, c)
-            return i
+            return self.start_value(text, i, limit, c)
         if state == H_AFTER_VALUE:
             if c == ",":
                 self.first_key = False
@@ -211,22 +220,25 @@ class HermesBody(Body):
         self.state = H_AFTER_OBJ
         return i + 1
 
-    def key_done(self):
-        key = "".join(self.capture)
-        if self.reader.overflow:
-            key = ""
-        if key == "name":
+    def key_done(self, text, start, stop):
+        """A top-level key was read: ``text[start:stop]`` (empty: longer than
+        any of ours), told from ours where it stands, not copied out."""
+        size = stop - start
+        if size == 4 and text.startswith("name", start):
             self.role = V_DUPLICATE if self.have_name else V_NAME
             self.have_name = True
-        elif key == "arguments" or key == "parameters":
+        elif (size == 9 and text.startswith("arguments", start)) or (
+            size == 10 and text.startswith("parameters", start)
+        ):
             self.role = V_DUPLICATE if self.have_args else V_ARGS
             self.have_args = True
         else:
             self.role = V_OTHER
         self.state = H_COLON
 
-    def start_value(self, i, c):
-        """Set the reader up for the top-level value that starts with ``c``."""
+    def start_value(self, text, i, limit, c):
+        """Set the reader up for the top-level value that starts with ``c``
+        at ``i`` (or read a plain name whole); return the next index."""
         self.value_start = self.base + i
         self.value_char = c
         role = self.role
@@ -236,7 +248,15 @@ class HermesBody(Body):
         if role == V_NAME:
             if not quote:
                 self.defect(self.base + i, "invalid_json", "the name is not a string")
-                return
+                return i
+            if c == '"':
+                # The usual name, whole and plain: taken as it stands.
+                end = plain_string_end(text, i, limit, NAME_CAPTURE_CAP)
+                if end >= 0:
+                    self.name = text[i + 1 : end]
+                    self.state = H_AFTER_VALUE
+                    self.event = EV_NAME
+                    return end + 1
             self.capture.clear()
             reader.reset(M_DECODE, self.capture, None, False, NAME_CAPTURE_CAP, python)
         elif role == V_ARGS:
@@ -254,6 +274,7 @@ class HermesBody(Body):
         else:
             reader.reset(M_DISCARD, None, None, False, 0, python)
         self.state = H_VALUE
+        return i
 
     def value_done(self, i):
         """A top-level value ended at ``i``."""

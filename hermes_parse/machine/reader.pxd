@@ -6,12 +6,15 @@ cdef int M_DISCARD, M_ENCODE, M_RAW, M_DECODE
 cdef int RUNNING, DONE, FAILED
 cdef int R_VALUE, R_ARR_FIRST, R_OBJ_FIRST, R_OBJ_KEY, R_COLON, R_AFTER, R_STR
 cdef int R_ESC, R_HEX, R_STR_HIGH, R_NUM, R_LIT, R_DONE, R_FAILED, R_OCT, R_NAMED
+cdef Py_ssize_t STACK_KEPT
 cdef int N_START, N_SIGN, N_ZERO, N_INT, N_DOT, N_FRAC, N_E, N_ESIGN, N_EXP
 cdef dict SHORT_ESCAPES
 cdef object parse_float, unicodedata
 
 
 cdef bint starts_value(Py_UCS4 c, bint python)
+@cython.locals(stop=Py_ssize_t, j=Py_ssize_t, c=Py_UCS4)
+cpdef Py_ssize_t plain_string_end(str s, Py_ssize_t i, Py_ssize_t limit, Py_ssize_t cap) except -2
 
 
 @cython.final
@@ -22,6 +25,7 @@ cdef class JsonReader:
     cdef public list out
     cdef public JsonReader inner
     cdef public list stack
+    cdef public Py_ssize_t depth
     cdef public list num_parts
     cdef public list name_parts
     cdef public bint object_only
@@ -53,6 +57,7 @@ cdef class JsonReader:
     cdef same(self, Py_ssize_t start, Py_ssize_t stop)
     @cython.locals(inner=JsonReader, size=Py_ssize_t, stop=Py_ssize_t)
     cdef put(self, str piece)
+    cdef push(self, bint is_object)
     cdef code_point(self, long long code)
     cdef lone_surrogate(self, long long code)
     @cython.locals(text=str, written=str, value=double)

@@ -53,6 +53,9 @@ N_E = 6
 N_ESIGN = 7
 N_EXP = 8
 
+# How many open brackets' worth of stack a reader keeps between values.
+STACK_KEPT = 64
+
 # The builtin itself, called as an object: Cython compiles a plain float(str)
 # to its own faster parser, which accepts spellings float() refuses ("1E-_7").
 parse_float = float
@@ -84,7 +87,12 @@ class JsonReader:
     def __init__(self):
         self.out = None
         self.inner = None
+        # The open brackets, innermost last: True for an object, False for an
+        # array; the first ``depth`` items are live.  Items are overwritten,
+        # not popped: a list that empties and fills again for every value
+        # would be freed and allocated again each time.
         self.stack = []
+        self.depth = 0
         self.num_parts = []
         self.name_parts = []
         self.reset(M_DISCARD, None, None, False, 0, False)
@@ -116,8 +124,9 @@ class JsonReader:
         self.lit_out = ""
         self.lit_pos = 0
         self.error = ""
-        if self.stack:  # a length test is cheaper than a call of clear()
-            self.stack.clear()
+        self.depth = 0
+        if len(self.stack) > STACK_KEPT:  # a deep value's stack is not kept
+            self.stack = []
         if self.num_parts:
             self.num_parts.clear()
         if self.name_parts:
@@ -141,6 +150,14 @@ class JsonReader:
                 self.out.append(self.verbatim_text[self.verbatim_from : self.verbatim_to])
             self.verbatim_from = start
         self.verbatim_to = stop
+
+    def push(self, is_object):
+        """A bracket opens: an object's (``True``) or an array's."""
+        if self.depth < len(self.stack):
+            self.stack[self.depth] = is_object
+        else:
+            self.stack.append(is_object)
+        self.depth += 1
 
     def put(self, piece):
         """Write decoded or normalised output (never called in RAW or DISCARD mode)."""
@@ -320,7 +337,7 @@ class JsonReader:
                         self.put(": ")
                 if state == R_ARR_FIRST and c == "]":
                     i += 1
-                    self.stack.pop()
+                    self.depth -= 1
                     self.comma = False
                     if mode == M_ENCODE:
                         self.same(i - 1, i)
@@ -343,13 +360,13 @@ class JsonReader:
                             self.put(", ")
                 if c == "{":
                     i += 1
-                    self.stack.append(1)
+                    self.push(True)
                     if mode == M_ENCODE:
                         self.same(i - 1, i)
                     self.state = R_OBJ_FIRST
                 elif c == "[":
                     i += 1
-                    self.stack.append(0)
+                    self.push(False)
                     if mode == M_ENCODE:
                         self.same(i - 1, i)
                     self.state = R_ARR_FIRST
@@ -381,7 +398,7 @@ class JsonReader:
                     self.fail("expected a JSON value")
                     break
             elif state == R_AFTER:
-                if not self.stack:
+                if self.depth == 0:
                     self.status = DONE
                     self.state = R_DONE
                     break
@@ -392,18 +409,18 @@ class JsonReader:
                     comma_at = i
                     i += 1
                     self.comma = True
-                    if self.stack[-1]:
+                    if self.stack[self.depth - 1]:
                         self.state = R_OBJ_FIRST if python else R_OBJ_KEY
                     else:
                         self.state = R_ARR_FIRST if python else R_VALUE
-                elif c == "}" and self.stack[-1]:
+                elif c == "}" and self.stack[self.depth - 1]:
                     i += 1
-                    self.stack.pop()
+                    self.depth -= 1
                     if mode == M_ENCODE:
                         self.same(i - 1, i)
-                elif c == "]" and not self.stack[-1]:
+                elif c == "]" and not self.stack[self.depth - 1]:
                     i += 1
-                    self.stack.pop()
+                    self.depth -= 1
                     if mode == M_ENCODE:
                         self.same(i - 1, i)
                 else:
@@ -431,7 +448,7 @@ class JsonReader:
                     self.state = R_STR
                 elif c == "}" and state == R_OBJ_FIRST:
                     i += 1
-                    self.stack.pop()
+                    self.depth -= 1
                     self.comma = False
                     if mode == M_ENCODE:
                         self.same(i - 1, i)
@@ -687,7 +704,7 @@ class JsonReader:
                     break
             else:  # R_FAILED: the caller has been told; ignore the rest
                 return end
-        if self.state == R_AFTER and not self.stack:
+        if self.state == R_AFTER and self.depth == 0:
             # The value's last character ended the slice: it is complete now,
             # not when the next character arrives (which may never come).
             self.status = DONE
@@ -719,6 +736,28 @@ class JsonReader:
             )
         ):
             self.end_number("", 0, 0)
+
+
+def plain_string_end(s, i, limit, cap):
+    """Where the JSON string that opens at ``s[i]`` (a '"') closes, when it
+    closes before ``limit``, holds at most ``cap`` characters and only plain
+    ones (no escape, no control character): its value is then
+    ``s[i + 1 : end]`` as it stands, which a body takes without setting a
+    reader up (a name, a key).  -1 when any of that does not hold: the
+    reader reads the string."""
+    # The closing quote of a string of at most cap characters is at i + 1 + cap at most.
+    stop = i + 2 + cap
+    if stop > limit:
+        stop = limit
+    j = i + 1
+    while j < stop:
+        c = s[j]
+        if c == '"':
+            return j
+        if c == "\\" or c < " ":
+            return -1
+        j += 1
+    return -1
 
 
 def starts_value(c, python):
