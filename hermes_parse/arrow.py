@@ -56,8 +56,10 @@ imported when first needed; the core never imports this module.
 
 from __future__ import annotations
 
+import binascii
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
+from ._types import _ID_LETTERS, _id_random
 from .machine.codes import ROW_BLANK as _ROW_BLANK, ROW_PARSED as _ROW_PARSED
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -159,15 +161,25 @@ def _slices(array: Any) -> Iterator[Any]:
         yield piece
 
 
-def _spread_offsets(offsets: list, rows: Any, n: int) -> Any:
-    """Offsets over all ``n`` rows from ``offsets`` over the parsed ``rows``
-    only (a boolean mask): the other rows have no element."""
+def _spread_offsets(offsets: list, parsed_before: Any) -> Any:
+    """Offsets over all rows from ``offsets`` over the parsed rows only: row
+    ``i`` starts where the first parsed row at or after it starts
+    (``parsed_before[i]``: how many parsed rows come before row ``i``), so the
+    other rows have no element."""
     pa = _pa()
-    pc = pa.compute
-    parsed = pa.array(offsets, pa.int64())
-    counts = pc.subtract(parsed.slice(1), parsed.slice(0, len(parsed) - 1))
-    every = pc.replace_with_mask(pa.nulls(n, pa.int64()).fill_null(0), rows, counts)
-    return pa.concat_arrays([pa.array([0], pa.int64()), pc.cumulative_sum(every)]).cast(pa.int32())
+    return pa.compute.take(pa.array(offsets, pa.int32()), parsed_before)
+
+
+def _random_ids(count: int) -> Any:
+    """``count`` default call ids as an Arrow string array: ``random_call_ids``'
+    recipe (18 random bytes an id, base64, ``call_`` before them), never
+    made into Python strings."""
+    pa = _pa()
+    if not count:
+        return pa.array([], pa.string())
+    letters = binascii.b2a_base64(_id_random.randbytes(18 * count), newline=False).translate(_ID_LETTERS)
+    letters_each = pa.FixedSizeBinaryArray.from_buffers(pa.binary(24), count, [None, pa.py_buffer(letters)])
+    return pa.compute.binary_replace_slice(letters_each.cast(pa.binary()), 0, 0, b"call_").cast(pa.string())
 
 
 def _utf8(text: Optional[str]) -> Optional[str]:
@@ -212,7 +224,10 @@ def _record_batch(texts: Any, parse_utf8: Callable[..., Any], options: dict) -> 
     n = len(texts)
     if not pa.types.is_string(texts.type):
         texts = texts.cast(pa.string())  # a slice fits 32-bit offsets
-    batch, rows = parse_utf8(*_utf8_rows(texts), **options)
+    # The default ids are drawn here, as one Arrow column (draw_ids=False):
+    # as Python strings they would cost more than the rest of this function.
+    ids_here = options.get("call_id") is None
+    batch, rows = parse_utf8(*_utf8_rows(texts), draw_ids=not ids_here, **options)
     # rows: what each row is (the machine's ROW_* codes); only the parsed
     # rows went through Python strings, the others' content is their text.
     kinds = pa.Array.from_buffers(pa.uint8(), n, [None, pa.py_buffer(rows)])
@@ -227,9 +242,14 @@ def _record_batch(texts: Any, parse_utf8: Callable[..., Any], options: dict) -> 
         reasoning = pa.nulls(n, pa.string())
     else:
         reasoning = pc.replace_with_mask(pa.nulls(n, pa.string()), parsed, _string_array(batch.reasoning))
-    call_offsets = _spread_offsets(batch.call_offsets, parsed, n)
+    # parsed_before[i]: the parsed rows before row i (n + 1 of them, from 0),
+    # which spreads the parsed rows' list offsets over every row.
+    parsed_before = pa.concat_arrays(
+        [pa.array([0], pa.int32()), pc.cumulative_sum(parsed.cast(pa.int32()))]
+    )
+    call_offsets = _spread_offsets(batch.call_offsets, parsed_before)
     if batch.problem_kind:
-        problem_offsets = _spread_offsets(batch.problem_offsets, parsed, n)
+        problem_offsets = _spread_offsets(batch.problem_offsets, parsed_before)
     else:  # a clean slice (the usual case): every list is empty
         problem_offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, pa.py_buffer(bytes(4 * (n + 1)))])
     out = schema()
@@ -237,7 +257,7 @@ def _record_batch(texts: Any, parse_utf8: Callable[..., Any], options: dict) -> 
     problem_type = out.field("problems").type.value_type
     calls = pa.StructArray.from_arrays(
         [
-            _string_array(batch.call_id),
+            _random_ids(len(batch.call_id)) if ids_here else _string_array(batch.call_id),
             _string_array(batch.call_name),
             _string_array(batch.call_arguments),
         ],
