@@ -89,25 +89,31 @@ def _pa() -> Any:
 
 def schema() -> "pa.Schema":
     """The schema of ``parse``'s table (and ``parse_batch``'s batch)."""
-    pa = _pa()
-    call = pa.struct([("id", pa.string()), ("name", pa.string()), ("arguments", pa.string())])
-    problem = pa.struct(
-        [
-            ("kind", pa.string()),
-            ("offset", pa.int64()),
-            ("length", pa.int64()),
-            ("index", pa.int64()),
-            ("detail", pa.string()),
-        ]
-    )
-    return pa.schema(
-        [
-            ("content", pa.string()),
-            ("reasoning", pa.string()),
-            ("tool_calls", pa.list_(call)),
-            ("problems", pa.list_(problem)),
-        ]
-    )
+    global _schema
+    if _schema is None:  # made once: a batch of a few rows would spend a tenth of its time on it
+        pa = _pa()
+        call = pa.struct([("id", pa.string()), ("name", pa.string()), ("arguments", pa.string())])
+        problem = pa.struct(
+            [
+                ("kind", pa.string()),
+                ("offset", pa.int64()),
+                ("length", pa.int64()),
+                ("index", pa.int64()),
+                ("detail", pa.string()),
+            ]
+        )
+        _schema = pa.schema(
+            [
+                ("content", pa.string()),
+                ("reasoning", pa.string()),
+                ("tool_calls", pa.list_(call)),
+                ("problems", pa.list_(problem)),
+            ]
+        )
+    return _schema
+
+
+_schema: Any = None
 
 
 def _default_parse_utf8() -> Callable[..., Any]:
@@ -230,28 +236,26 @@ def _record_batch(texts: Any, parse_utf8: Callable[..., Any], options: dict) -> 
     batch, rows = parse_utf8(*_utf8_rows(texts), draw_ids=not ids_here, **options)
     # rows: what each row is (the machine's ROW_* codes); only the parsed
     # rows went through Python strings, the others' content is their text.
-    kinds = pa.Array.from_buffers(pa.uint8(), n, [None, pa.py_buffer(rows)])
-    parsed = pc.equal(kinds, _ROW_PARSED)
+    # A code of no row (ROW_NULL) goes first, so that the running count of
+    # parsed rows over the codes is parsed_before[i], the parsed rows before
+    # row i (n + 1 of them, from 0): it spreads the parsed rows' list
+    # offsets over every row.
+    kinds = pa.Array.from_buffers(pa.uint8(), n + 1, [None, pa.py_buffer(bytes(1) + rows)])
+    parsed_or_not = pc.equal(kinds, pa.scalar(_ROW_PARSED, pa.uint8()))
+    parsed_before = pc.cumulative_sum(parsed_or_not.cast(pa.int32()))
+    parsed = parsed_or_not.slice(1)
+    kinds = kinds.slice(1)
     # Content is the text itself but in parsed rows (and null in blank
     # ones): the text bytes are copied once (twice with blank rows).
     content = texts
     if rows.count(_ROW_BLANK):
-        content = pc.if_else(pc.equal(kinds, _ROW_BLANK), pa.scalar(None, pa.string()), texts)
+        content = pc.if_else(pc.equal(kinds, pa.scalar(_ROW_BLANK, pa.uint8())), pa.scalar(None, pa.string()), texts)
     content = pc.replace_with_mask(content, parsed, _string_array(batch.content))
     if options.get("reasoning") in (False, None):
         reasoning = pa.nulls(n, pa.string())
     else:
         reasoning = pc.replace_with_mask(pa.nulls(n, pa.string()), parsed, _string_array(batch.reasoning))
-    # parsed_before[i]: the parsed rows before row i (n + 1 of them, from 0),
-    # which spreads the parsed rows' list offsets over every row.
-    parsed_before = pa.concat_arrays(
-        [pa.array([0], pa.int32()), pc.cumulative_sum(parsed.cast(pa.int32()))]
-    )
     call_offsets = _spread_offsets(batch.call_offsets, parsed_before)
-    if batch.problem_kind:
-        problem_offsets = _spread_offsets(batch.problem_offsets, parsed_before)
-    else:  # a clean slice (the usual case): every list is empty
-        problem_offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, pa.py_buffer(bytes(4 * (n + 1)))])
     out = schema()
     call_type = out.field("tool_calls").type.value_type
     problem_type = out.field("problems").type.value_type
@@ -263,16 +267,21 @@ def _record_batch(texts: Any, parse_utf8: Callable[..., Any], options: dict) -> 
         ],
         fields=list(call_type),
     )
-    problems = pa.StructArray.from_arrays(
-        [
-            _string_array(batch.problem_kind),
-            pa.array(batch.problem_offset, pa.int64()),
-            pa.array(batch.problem_length, pa.int64()),
-            pa.array(batch.problem_index, pa.int64()),
-            _string_array(batch.problem_detail),
-        ],
-        fields=list(problem_type),
-    )
+    if batch.problem_kind:
+        problem_offsets = _spread_offsets(batch.problem_offsets, parsed_before)
+        problems = pa.StructArray.from_arrays(
+            [
+                _string_array(batch.problem_kind),
+                pa.array(batch.problem_offset, pa.int64()),
+                pa.array(batch.problem_length, pa.int64()),
+                pa.array(batch.problem_index, pa.int64()),
+                _string_array(batch.problem_detail),
+            ],
+            fields=list(problem_type),
+        )
+    else:  # a clean slice (the usual case): every list is empty
+        problem_offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, pa.py_buffer(bytes(4 * (n + 1)))])
+        problems = pa.array([], problem_type)
     mask = texts.is_null() if texts.null_count else None
     return pa.RecordBatch.from_arrays(
         [
