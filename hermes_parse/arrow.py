@@ -48,7 +48,7 @@ block may start (or every row with reasoning on) are decoded into Python
 strings and parsed, and the other rows' content is their own text, taken
 in Arrow without a Python object; the lists are built from the parsed
 rows' flat columns and offsets, and the default random ids are drawn for a
-whole slice at once.
+whole slice at once, as an Arrow column (never as Python strings).
 
 ``pyarrow`` is the ``arrow`` extra (``pip install '.[arrow]'`` in a checkout),
 imported when first needed; the core never imports this module.
