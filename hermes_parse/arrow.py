@@ -57,7 +57,7 @@ imported when first needed; the core never imports this module.
 from __future__ import annotations
 
 import binascii
-from array import array
+from array import array as py_array  # (not the Arrow arrays this module is about)
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 from ._types import _ID_LETTERS, _id_random
@@ -174,8 +174,8 @@ def _spread_offsets(offsets: list, parsed_before: Any) -> Any:
     (``parsed_before[i]``: how many parsed rows come before row ``i``), so the
     other rows have no element."""
     pa = _pa()
-    # (array("i") reads a list of ints faster than pa.array)
-    offsets = pa.Array.from_buffers(pa.int32(), len(offsets), [None, pa.py_buffer(array("i", offsets))])
+    # (array("i") reads a list of ints faster than pa.array does)
+    offsets = pa.Array.from_buffers(pa.int32(), len(offsets), [None, pa.py_buffer(py_array("i", offsets))])
     return pa.compute.take(offsets, parsed_before)
 
 
