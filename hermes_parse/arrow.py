@@ -48,7 +48,7 @@ block may start (or every row with reasoning on) are decoded into Python
 strings and parsed, and the other rows' content is their own text, taken
 in Arrow without a Python object; the lists are built from the parsed
 rows' flat columns and offsets, and the default random ids are drawn for a
-whole slice at once.
+whole slice at once, as an Arrow column (never as Python strings).
 
 ``pyarrow`` is the ``arrow`` extra (``pip install '.[arrow]'`` in a checkout),
 imported when first needed; the core never imports this module.
@@ -56,8 +56,11 @@ imported when first needed; the core never imports this module.
 
 from __future__ import annotations
 
+import binascii
+from array import array as py_array  # (not the Arrow arrays this module is about)
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
+from ._types import _ID_LETTERS, _id_random
 from .machine.codes import ROW_BLANK as _ROW_BLANK, ROW_PARSED as _ROW_PARSED
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,25 +90,31 @@ def _pa() -> Any:
 
 def schema() -> "pa.Schema":
     """The schema of ``parse``'s table (and ``parse_batch``'s batch)."""
-    pa = _pa()
-    call = pa.struct([("id", pa.string()), ("name", pa.string()), ("arguments", pa.string())])
-    problem = pa.struct(
-        [
-            ("kind", pa.string()),
-            ("offset", pa.int64()),
-            ("length", pa.int64()),
-            ("index", pa.int64()),
-            ("detail", pa.string()),
-        ]
-    )
-    return pa.schema(
-        [
-            ("content", pa.string()),
-            ("reasoning", pa.string()),
-            ("tool_calls", pa.list_(call)),
-            ("problems", pa.list_(problem)),
-        ]
-    )
+    global _schema
+    if _schema is None:  # made once: a batch of a few rows would spend a tenth of its time on it
+        pa = _pa()
+        call = pa.struct([("id", pa.string()), ("name", pa.string()), ("arguments", pa.string())])
+        problem = pa.struct(
+            [
+                ("kind", pa.string()),
+                ("offset", pa.int64()),
+                ("length", pa.int64()),
+                ("index", pa.int64()),
+                ("detail", pa.string()),
+            ]
+        )
+        _schema = pa.schema(
+            [
+                ("content", pa.string()),
+                ("reasoning", pa.string()),
+                ("tool_calls", pa.list_(call)),
+                ("problems", pa.list_(problem)),
+            ]
+        )
+    return _schema
+
+
+_schema: Any = None
 
 
 def _default_parse_utf8() -> Callable[..., Any]:
@@ -159,15 +168,29 @@ def _slices(array: Any) -> Iterator[Any]:
         yield piece
 
 
-def _spread_offsets(offsets: list, rows: Any, n: int) -> Any:
-    """Offsets over all ``n`` rows from ``offsets`` over the parsed ``rows``
-    only (a boolean mask): the other rows have no element."""
+def _spread_offsets(offsets: list, parsed_before: Any) -> Any:
+    """Offsets over all rows from ``offsets`` over the parsed rows only: row
+    ``i`` starts where the first parsed row at or after it starts
+    (``parsed_before[i]``: how many parsed rows come before row ``i``), so the
+    other rows have no element."""
     pa = _pa()
-    pc = pa.compute
-    parsed = pa.array(offsets, pa.int64())
-    counts = pc.subtract(parsed.slice(1), parsed.slice(0, len(parsed) - 1))
-    every = pc.replace_with_mask(pa.nulls(n, pa.int64()).fill_null(0), rows, counts)
-    return pa.concat_arrays([pa.array([0], pa.int64()), pc.cumulative_sum(every)]).cast(pa.int32())
+    # (array("i") reads a list of ints faster than pa.array does)
+    offsets = pa.Array.from_buffers(pa.int32(), len(offsets), [None, pa.py_buffer(py_array("i", offsets))])
+    return pa.compute.take(offsets, parsed_before)
+
+
+def _random_ids(count: int) -> Any:
+    """``count`` default call ids as an Arrow string array: ``random_call_ids``'
+    recipe (18 random bytes an id, base64, ``call_`` before them), never
+    made into Python strings."""
+    pa = _pa()
+    if not count:
+        return pa.array([], pa.string())
+    letters = binascii.b2a_base64(_id_random.randbytes(18 * count), newline=False).translate(_ID_LETTERS)
+    letters_each = pa.FixedSizeBinaryArray.from_buffers(pa.binary(24), count, [None, pa.py_buffer(letters)])
+    ids = pa.compute.binary_replace_slice(letters_each.cast(pa.binary()), 0, 0, b"call_")
+    # ASCII by construction: the same buffers as strings, not a checked cast.
+    return pa.Array.from_buffers(pa.string(), count, ids.buffers())
 
 
 def _utf8(text: Optional[str]) -> Optional[str]:
@@ -212,47 +235,58 @@ def _record_batch(texts: Any, parse_utf8: Callable[..., Any], options: dict) -> 
     n = len(texts)
     if not pa.types.is_string(texts.type):
         texts = texts.cast(pa.string())  # a slice fits 32-bit offsets
-    batch, rows = parse_utf8(*_utf8_rows(texts), **options)
+    # The default ids are drawn here, as one Arrow column (draw_ids=False):
+    # as Python strings they would cost more than the rest of this function.
+    ids_here = options.get("call_id") is None
+    batch, rows = parse_utf8(*_utf8_rows(texts), draw_ids=not ids_here, **options)
     # rows: what each row is (the machine's ROW_* codes); only the parsed
     # rows went through Python strings, the others' content is their text.
-    kinds = pa.Array.from_buffers(pa.uint8(), n, [None, pa.py_buffer(rows)])
-    parsed = pc.equal(kinds, _ROW_PARSED)
+    # A code of no row (ROW_NULL) goes first, so that the running count of
+    # parsed rows over the codes is parsed_before[i], the parsed rows before
+    # row i (n + 1 of them, from 0): it spreads the parsed rows' list
+    # offsets over every row.
+    kinds = pa.Array.from_buffers(pa.uint8(), n + 1, [None, pa.py_buffer(bytes(1) + rows)])
+    parsed_or_not = pc.equal(kinds, pa.scalar(_ROW_PARSED, pa.uint8()))
+    parsed_before = pc.cumulative_sum(parsed_or_not.cast(pa.int32()))
+    parsed = parsed_or_not.slice(1)
+    kinds = kinds.slice(1)
     # Content is the text itself but in parsed rows (and null in blank
     # ones): the text bytes are copied once (twice with blank rows).
     content = texts
     if rows.count(_ROW_BLANK):
-        content = pc.if_else(pc.equal(kinds, _ROW_BLANK), pa.scalar(None, pa.string()), texts)
+        content = pc.if_else(pc.equal(kinds, pa.scalar(_ROW_BLANK, pa.uint8())), pa.scalar(None, pa.string()), texts)
     content = pc.replace_with_mask(content, parsed, _string_array(batch.content))
     if options.get("reasoning") in (False, None):
         reasoning = pa.nulls(n, pa.string())
     else:
         reasoning = pc.replace_with_mask(pa.nulls(n, pa.string()), parsed, _string_array(batch.reasoning))
-    call_offsets = _spread_offsets(batch.call_offsets, parsed, n)
-    if batch.problem_kind:
-        problem_offsets = _spread_offsets(batch.problem_offsets, parsed, n)
-    else:  # a clean slice (the usual case): every list is empty
-        problem_offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, pa.py_buffer(bytes(4 * (n + 1)))])
+    call_offsets = _spread_offsets(batch.call_offsets, parsed_before)
     out = schema()
     call_type = out.field("tool_calls").type.value_type
     problem_type = out.field("problems").type.value_type
     calls = pa.StructArray.from_arrays(
         [
-            _string_array(batch.call_id),
+            _random_ids(len(batch.call_id)) if ids_here else _string_array(batch.call_id),
             _string_array(batch.call_name),
             _string_array(batch.call_arguments),
         ],
         fields=list(call_type),
     )
-    problems = pa.StructArray.from_arrays(
-        [
-            _string_array(batch.problem_kind),
-            pa.array(batch.problem_offset, pa.int64()),
-            pa.array(batch.problem_length, pa.int64()),
-            pa.array(batch.problem_index, pa.int64()),
-            _string_array(batch.problem_detail),
-        ],
-        fields=list(problem_type),
-    )
+    if batch.problem_kind:
+        problem_offsets = _spread_offsets(batch.problem_offsets, parsed_before)
+        problems = pa.StructArray.from_arrays(
+            [
+                _string_array(batch.problem_kind),
+                pa.array(batch.problem_offset, pa.int64()),
+                pa.array(batch.problem_length, pa.int64()),
+                pa.array(batch.problem_index, pa.int64()),
+                _string_array(batch.problem_detail),
+            ],
+            fields=list(problem_type),
+        )
+    else:  # a clean slice (the usual case): every list is empty
+        problem_offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, pa.py_buffer(bytes(4 * (n + 1)))])
+        problems = pa.array([], problem_type)
     mask = texts.is_null() if texts.null_count else None
     return pa.RecordBatch.from_arrays(
         [

@@ -121,6 +121,19 @@ def test_the_log_has_what_it_should():
     assert sum(r["reasoning"] is not None for r in rows) >= 10
 
 
+def test_default_ids_are_random_call_ids(backend):
+    """Without call_id, each call gets a fresh id as parse() draws them (call_ and 24 letters and
+    digits), drawn in Arrow for the whole slice: unique, in every row with a call, both twins."""
+    table = harrow.parse(pa.array(LOG), _machine=backend)
+    ids = [call["id"] for row in table.column("tool_calls").to_pylist() if row for call in row]
+    names = [[c["name"] for c in row] if row is not None else None for row in table.column("tool_calls").to_pylist()]
+    want = harrow.parse(pa.array(LOG), call_id=sequential_ids(), _machine=backend)
+    assert names == [[c["name"] for c in row] if row is not None else None for row in want.column("tool_calls").to_pylist()]
+    assert len(ids) == len(set(ids)) > 0
+    assert all(len(i) == 29 and i.startswith("call_") and i[5:].isalnum() and i[5:].isascii() for i in ids)
+    assert harrow.parse(pa.array(["no call", None])).column("tool_calls").to_pylist() == [[], None]
+
+
 def test_null_text_gives_null_row_and_no_call_gives_empty_lists():
     """A null text: nulls everywhere, null lists (SQL's NULL in, NULL out); a text without a call: empty lists."""
     table = harrow.parse(pa.array([None, "hello", None]))

@@ -144,7 +144,8 @@ def test_parse_utf8_equals_parse_many(backend, texts, options, truncated):
 
 
 def test_parse_utf8_default_ids_and_bad_input(backend):
-    """Default ids are random call_ ids, drawn for the whole column; a short validity is an error."""
+    """Default ids are random call_ ids, drawn for the whole column (or left "" for the caller
+    with draw_ids=False); a short validity is an error."""
     data, offsets, valid = utf8_column(TEXTS)
     batch, rows = backend.parse_utf8(data, offsets)  # no validity: the null is an empty text
     assert rows[1] == ROW_BLANK
@@ -152,6 +153,8 @@ def test_parse_utf8_default_ids_and_bad_input(backend):
     assert list(rows) == [ROW_TEXT, ROW_NULL, ROW_BLANK, ROW_PARSED, ROW_PARSED, ROW_TEXT, ROW_PARSED]
     assert [len(i) for i in batch.call_id] == [29, 29, 29] and len(set(batch.call_id)) == 3
     assert all(i.startswith("call_") and i[5:].isalnum() for i in batch.call_id)
+    undrawn, _ = backend.parse_utf8(data, offsets, valid, draw_ids=False)  # the caller draws them
+    assert undrawn.call_id == ["", "", ""] and undrawn.call_name == batch.call_name
     with pytest.raises(ValueError, match="valid"):
         backend.parse_utf8(data, offsets, b"\x01")
     for bad in ([0, 5, 3], [0, len(data) + 1], [-1, 2]):  # backwards, past the end, before the start

@@ -940,6 +940,7 @@ def parse_utf8(
     *,
     truncated: str = "keep",
     call_id: Optional[Callable[[int, str], str]] = None,
+    draw_ids: bool = True,
     **options: Any,
 ):
     """``parse_many`` over a column of UTF-8 texts laid out as Arrow lays out
@@ -953,7 +954,9 @@ def parse_utf8(
     ``ROW_PARSED`` rows' records, in order.  Rows without a block are never
     decoded, which is what makes ``hermes_parse.arrow`` cheap; invalid UTF-8
     (which Arrow does not allow) is decoded with U+FFFD.  ``options`` are
-    ``StreamParser``'s, and ``truncated`` as in ``parse``."""
+    ``StreamParser``'s, and ``truncated`` as in ``parse``.  ``draw_ids=False``
+    with ``call_id=None`` leaves each call's id ``""`` for the caller to draw
+    (``hermes_parse.arrow`` draws them as Arrow strings, not Python ones)."""
     check_truncated(truncated)
     parser = StreamParser(call_id=call_id, **options)
     parser._ids_later = call_id is None
@@ -969,7 +972,7 @@ def parse_utf8(
             raise ValueError("valid must hold a byte for every row")
     batch = Batch()
     parser._run_utf8(data, offsets, valid, rows, truncated, batch)
-    if call_id is None:
+    if call_id is None and draw_ids:
         batch.call_id[:] = random_call_ids(len(batch.call_id))
     return batch, rows
 
