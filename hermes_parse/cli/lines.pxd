@@ -25,7 +25,7 @@ cdef Py_ssize_t _number(Bytes p, Py_ssize_t i, Py_ssize_t n)
 
 
 cdef class LineScanner:
-    cdef bint string_same, string_escaped, text_same, taken
+    cdef bint string_same, string_escaped, text_same, taken, closed
     cdef Py_ssize_t text_start, text_stop, text_end, copy_end
     cdef int key
     cdef public Py_ssize_t size, taken_lines, stop
@@ -50,6 +50,7 @@ cdef class LineScanner:
     cdef Py_ssize_t _message(self, Bytes p, Py_ssize_t i, Py_ssize_t n)
     @cython.locals(c=cython.uchar, close=cython.uchar)
     cdef Py_ssize_t _value(self, Bytes p, Py_ssize_t i, Py_ssize_t n, int depth)
+    cdef Py_ssize_t _next_item(self, Bytes p, Py_ssize_t i, Py_ssize_t n, int close)
     cdef Py_ssize_t _string(self, Bytes p, Py_ssize_t i, Py_ssize_t n)
     cdef Py_ssize_t _text_string(self, Bytes p, Py_ssize_t i, Py_ssize_t n)
     @cython.locals(same=bint, escaped=bint, c=cython.uchar, code=int, low=int, high=int, plain=Bytes,

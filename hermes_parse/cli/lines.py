@@ -125,6 +125,7 @@ class LineScanner:
         self.column = NO_COLUMN
         self.taken_lines = 0
         self.stop = 0
+        self.closed = False
 
     def scan(self, data, start, column, offsets, spans, codes, bounds):
         """Read the lines of ``data`` from ``start`` (whole lines, each
@@ -261,17 +262,11 @@ class LineScanner:
                     i = self._value(p, i, n, 1)
             else:
                 i = self._value(p, i, n, 1)
+            i = self._next_item(p, i, n, 125)
             if i < 0:
                 return -1
-            i = _skip_blank(p, i, n)
-            if i >= n:
-                return -1
-            if p[i] == 125:
-                i += 1
+            if self.closed:
                 break
-            if p[i] != 44:  # ","
-                return -1
-            i = _skip_blank(p, i + 1, n)
         if choices_keys > 1 or seen_choices == 2:
             self.taken = False  # the usual way knows what the last one means
         elif seen_choices == 0:
@@ -304,16 +299,9 @@ class LineScanner:
                     self.taken = False
                 i = self._value(p, i, n, 2)
             first = False
-            if i < 0:
-                return -1
-            i = _skip_blank(p, i, n)
-            if i >= n:
-                return -1
-            if p[i] == 93:
-                return i + 1
-            if p[i] != 44:
-                return -1
-            i = _skip_blank(p, i + 1, n)
+            i = self._next_item(p, i, n, 93)
+            if i < 0 or self.closed:
+                return i
 
     def _choice(self, p, i, n):
         """``choices[0]`` from past its "{"."""
@@ -337,19 +325,14 @@ class LineScanner:
                     i = self._value(p, i, n, 3)
             else:
                 i = self._value(p, i, n, 3)
+            i = self._next_item(p, i, n, 125)
             if i < 0:
                 return -1
-            i = _skip_blank(p, i, n)
-            if i >= n:
-                return -1
-            if p[i] == 125:
+            if self.closed:
                 break
-            if p[i] != 44:
-                return -1
-            i = _skip_blank(p, i + 1, n)
         if messages != 1:
             self.taken = False
-        return i + 1
+        return i
 
     def _message(self, p, i, n):
         """``choices[0].message`` from past its "{": its ``content`` string is
@@ -393,16 +376,11 @@ class LineScanner:
                     self.taken = False  # calls the server parsed: the usual way keeps them
             else:
                 i = self._value(p, i, n, 4)
+            i = self._next_item(p, i, n, 125)
             if i < 0:
                 return -1
-            i = _skip_blank(p, i, n)
-            if i >= n:
-                return -1
-            if p[i] == 125:
+            if self.closed:
                 break
-            if p[i] != 44:
-                return -1
-            i = _skip_blank(p, i + 1, n)
         if contents != 1 or calls > 1 or start < 0:
             self.taken = False
         else:
@@ -410,7 +388,7 @@ class LineScanner:
             self.text_stop = stop
             self.text_end = end
             self.text_same = same
-        return i + 1
+        return i
 
     # --- any value, only checked ------------------------------------------
 
@@ -436,17 +414,9 @@ class LineScanner:
                     i = self._key(p, i + 1, n, 0)
                     if i < 0:
                         return -1
-                i = self._value(p, i, n, depth + 1)
-                if i < 0:
-                    return -1
-                i = _skip_blank(p, i, n)
-                if i >= n:
-                    return -1
-                if p[i] == close:
-                    return i + 1
-                if p[i] != 44:
-                    return -1
-                i = _skip_blank(p, i + 1, n)
+                i = self._next_item(p, self._value(p, i, n, depth + 1), n, close)
+                if i < 0 or self.closed:
+                    return i
         if c == 116:  # true
             return i + 4 if _same_bytes(p, i, min(i + 4, n), b"true") else -1
         if c == 102:
@@ -454,6 +424,24 @@ class LineScanner:
         if c == 110:
             return i + 4 if _same_bytes(p, i, min(i + 4, n), b"null") else -1
         return _number(p, i, n)
+
+    def _next_item(self, p, i, n, close):
+        """After an item of an object or an array (``i``: past it, -1 when it
+        was not JSON; ``close``: the container's closing byte): the index of
+        the next item, past the comma and blanks, or the index past ``close``
+        with ``closed`` set; -1 when neither follows."""
+        if i < 0:
+            return -1
+        i = _skip_blank(p, i, n)
+        if i >= n:
+            return -1
+        if p[i] == close:
+            self.closed = True
+            return i + 1
+        if p[i] != 44:  # ","
+            return -1
+        self.closed = False
+        return _skip_blank(p, i + 1, n)
 
     def _string(self, p, i, n):
         """Check the JSON string whose opening quote is at ``i - 1``: the
