@@ -54,6 +54,7 @@ def _load_twin():
 
 
 if TYPE_CHECKING:  # the pure-Python twin is the specification of both
+    from .machine import envelope as _machine  # the twin that runs (hermes_parse.arrow, cli.lane)
     from .machine.envelope import StreamParser, parse, parse_many
 
     BACKEND: str

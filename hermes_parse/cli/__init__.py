@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import platform
 import sys
 from pathlib import Path
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, cast
 
 from .. import BACKEND, CallFold, __version__
 from . import jsonio
@@ -412,7 +413,7 @@ def run_serve(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
         from ..serve.app import run
 
         if args.invalid_calls != "off":
-            import jsonschema  # noqa: F401  (checked now, not at the first call)
+            importlib.import_module("jsonschema")  # checked now, not at the first call
     except ImportError as exc:
         raise Fatal(f"serve needs the serve extra ({exc.name}): pip install 'hermes-parse[serve]'") from None
     return run(args)
@@ -597,7 +598,7 @@ def _record_chunks(
             yield Chunk(range(number, number + len(rows)), [None] * len(rows), "json", rows)
             number += len(rows)
     elif fmt == "json":
-        values: list = []
+        values = []  # (typed where the jsonl branch above binds it; a list of its own)
         for _, _, _, value, _ in _records(source, fmt, reporter):
             values.append(value)
             if len(values) == 1024:
@@ -676,7 +677,8 @@ def _chunk_messages(
             pass  # taken a record at a time below, each bad one reported in its place
         else:
             texts = [text for text, _ in found]
-            existing: Optional[list] = [calls for _, calls in found]
+            existing: Optional[list]
+            existing = [calls for _, calls in found]
             if not any(existing):
                 existing = None  # no record had calls (the common case)
             reasonings = None
@@ -1046,9 +1048,9 @@ def run_stream(args: argparse.Namespace, reporter: Reporter, out: Output) -> int
                 if kind == "json":
                     text, _ = text_of(value)
                     prior = reasoning_of(value) if reasoning_of is not None else None
-                elif kind == "sse":
-                    text, _ = stream_text(value)
-                    prior = stream_reasoning(value)
+                elif kind == "sse":  # a stream's events (_records)
+                    text, _ = stream_text(cast(list, value))
+                    prior = stream_reasoning(cast(list, value))
                 else:
                     text = value
             except BadRecord as exc:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, List, Tuple, Type
 
 try:
     import orjson
@@ -101,7 +101,9 @@ def _write(value: Any, parts: List[str], depth: int, indent: str) -> None:
             parts.append("\n" + "  " * depth)
         parts.append("}" if kind is dict else "]")
     elif isinstance(value, (str, int, float, dict, list)):  # subclasses: as their base
-        base = next(t for t in (bool, str, int, float, dict, list) if isinstance(value, t))
+        base: Callable[[Any], Any] = next(
+            t for t in (bool, str, int, float, dict, list) if isinstance(value, t)
+        )
         _write(base(value), parts, depth, indent)
     else:
         raise TypeError(f"Type is not JSON serializable: {kind.__name__}")
@@ -118,8 +120,9 @@ def _dumps_std(value: Any, indent: bool = False) -> bytes:
 
 if orjson is not None:
     loads: Callable[[Any], Any] = orjson.loads
-    DecodeError: Tuple[type, ...] = (orjson.JSONDecodeError,)
-    EncodeError: Tuple[type, ...] = (TypeError, orjson.JSONEncodeError)
+    # Tuples of exception classes, for ``except``.
+    DecodeError: Tuple[Type[BaseException], ...] = (orjson.JSONDecodeError,)
+    EncodeError: Tuple[Type[BaseException], ...] = (TypeError, orjson.JSONEncodeError)
     _APPEND = orjson.OPT_APPEND_NEWLINE
     _INDENT = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 

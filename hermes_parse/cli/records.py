@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
+from types import FrameType
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .. import CallFold, StreamParser, parse, parse_many, random_call_id, seeded_ids
 from . import jsonio
@@ -72,7 +73,7 @@ def _with_room(function: Callable[[Any], Any], value: Any) -> Any:
     depth; ``TooDeep`` if that is still not enough."""
     limit = sys.getrecursionlimit()
     depth = 0
-    frame = sys._getframe()
+    frame: Optional[FrameType] = sys._getframe()
     while frame is not None:
         depth += 1
         frame = frame.f_back
@@ -237,6 +238,7 @@ class FieldPath:
 
 _MISSING = object()
 NO_CALLS: List[dict] = []  # never modified
+_JSON_TYPES: Dict[type, str] = {dict: "object", list: "array", str: "string"}
 
 
 def _json_type(value: Any) -> str:
@@ -244,7 +246,7 @@ def _json_type(value: Any) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def as_text(value: Any, where: str) -> str:
@@ -551,7 +553,7 @@ class Extractor:
         # Without --seed, parse_many draws the random ids for all the calls at once.
         call_id = None if self.seed is None else _no_id
         batch = parse_many(batch_texts, call_id=call_id, truncated=self.truncated, **self.options)
-        messages = [{"role": "assistant", "content": content} for content in batch.content]
+        messages: List[dict] = [{"role": "assistant", "content": content} for content in batch.content]
         if self.reasoning:
             for message, reasoning in zip(messages, batch.reasoning):
                 if reasoning is not None:
@@ -1024,7 +1026,7 @@ def fix_stream(
                     state.seen_existing.add(entry.get("index"))
                     if not len(state.fold):
                         state.offset = len(state.seen_existing)
-            deltas: List[dict] = []
+            deltas = []  # List[dict], as close() returned them above
             if type(text) is str and text and not state.closed:
                 state.fed = True
                 deltas = ours(state, state.parser.feed(text))

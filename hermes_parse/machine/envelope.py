@@ -166,7 +166,7 @@ class StreamParser:
         self._dialect = dialect
         self._auto = dialect == AUTO
         self._bare = dialect == AUTO or dialect == "qwen3_coder"
-        self._bodies = {}
+        self._bodies: Dict[str, Any] = {}  # dialect -> its Body, made when first needed
         self._tools = tool_names(tools)
         # Only the bodies that read values as text need the parameters' types.
         self._types = param_types(tools) if dialect != "hermes" else None
@@ -934,9 +934,9 @@ def parse_many(
 
 
 def parse_utf8(
-    data: bytes,
+    data: Any,  # bytes or any buffer of them (a memoryview, Arrow's)
     offsets: Any,
-    valid: Optional[bytes] = None,
+    valid: Any = None,  # None or any buffer
     *,
     truncated: str = "keep",
     call_id: Optional[Callable[[int, str], str]] = None,

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import importlib
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 import hermes_parse
 from hermes_parse import ClosedError, StreamParser
@@ -65,7 +65,7 @@ class HermesParseDetector(BaseFormatDetector):
     #: hermes_parse.parse / StreamParser options of this registered name.
     parser_options: Dict[str, Any] = {}
     #: What opens a block in this dialect (``has_tool_call``).
-    openers = ("<tool_call>",)
+    openers: Tuple[str, ...] = ("<tool_call>",)
 
     def __init__(self) -> None:
         super().__init__()

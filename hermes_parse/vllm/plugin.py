@@ -48,14 +48,15 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import List, Optional
 
 if not __package__:  # loaded by file path (--tool-parser-plugin), not as hermes_parse.vllm.plugin
     try:
-        import hermes_parse  # noqa: F401
+        importlib.import_module("hermes_parse")
     except ImportError:  # a checkout that is not installed: its root is three levels up
         sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import hermes_parse  # noqa: F811 (the installed package, or the checkout just put on sys.path)
+import hermes_parse  # the installed package, or the checkout just put on sys.path
 from hermes_parse import ClosedError, StreamParser
 
 if importlib.util.find_spec("vllm.tool_parsers") is not None:  # vLLM >= 0.13
@@ -350,7 +351,7 @@ class HermesParseToolParser(ToolParser):
 
     # Lets xgrammar force <tool_call>{"name": ..., "arguments": ...}</tool_call>
     # for tool_choice "required" / named (vLLM with structural tags).
-    structural_tag_model = "hermes"
+    structural_tag_model: Optional[str] = "hermes"
     # hermes_parse.parse / StreamParser options of this registered name.
     parser_options: dict = {}
     # Marks our classes (this file may be executed more than once).
@@ -361,11 +362,11 @@ class HermesParseToolParser(ToolParser):
             super().__init__(tokenizer, tools)
         else:
             super().__init__(tokenizer)
-        self._stream = None
-        self._max_tokens = None
+        self._stream: Optional[StreamParser] = None
+        self._max_tokens: Optional[int] = None
         self._ignore_eos = False
         self._calls: list = []  # one _Args per call
-        self.prev_tool_call_arr = []
+        self.prev_tool_call_arr: List[dict] = []
         self.streamed_args_for_tool = _StreamedArgs()
         self._end_ids = _end_token_ids(tokenizer) if tokenizer is not None else {}
         self._late_warned = False
@@ -598,9 +599,9 @@ if HAS_UNIFIED_PARSER:
             self._think_start = vocab.get(THINK_START)
             self._think_end = vocab.get(THINK_END)
             self._turn_start = vocab.get(TURN_START)
-            self._prompt_ids = None
-            self._route = None  # of the stream: "calls", "text" or "vllm"
-            self._stream = None
+            self._prompt_ids: Optional[List[int]] = None
+            self._route: Optional[str] = None  # of the stream: "calls", "text" or "vllm"
+            self._stream: Optional[StreamParser] = None
 
         # -- which request goes where -------------------------------------
         def _route_of(self, request, enable_auto_tools: bool = True) -> str:

@@ -95,10 +95,13 @@ class _Request:
     __slots__ = ("texts", "parser", "seen", "fold")
 
     def __init__(self, texts: list, parser: StreamParser) -> None:
-        self.texts = texts  # the request's previous_texts list (held: its id is our key)
-        self.parser = parser
+        # The request's previous_texts list (held: its id is our key); None once evicted.
+        self.texts: Optional[list] = texts
+        # The parser and the calls (tool-call deltas only); None once the
+        # request has ended (a tombstone): nothing is fed to it any more.
+        self.parser: Optional[StreamParser] = parser
         self.seen = 0  # characters of the output given to the parser
-        self.fold: Optional[CallFold] = CallFold()  # the calls (tool-call deltas only)
+        self.fold: Optional[CallFold] = CallFold()
 
 
 class HermesToolParser:
@@ -233,6 +236,7 @@ class HermesToolParser:
     def _feed(self, request: _Request, text: str) -> List[Event]:
         if not text:
             return []
+        assert request.parser is not None  # parse() feeds live requests only
         try:
             deltas = request.parser.feed(text)
         except ClosedError:  # pragma: no cover - fed after its end
@@ -240,6 +244,7 @@ class HermesToolParser:
         return self._events(request, deltas)
 
     def _close(self, request: _Request) -> List[Event]:
+        assert request.parser is not None  # parse() closes live requests only
         if request.parser.closed:
             return []
         events = self._events(request, request.parser.close())
@@ -255,6 +260,7 @@ class HermesToolParser:
         ended (``calls_finished``), in the order of the output: a call's block
         has ended before any content or any later call that follows it."""
         fold = request.fold
+        assert request.parser is not None and fold is not None  # a live request (_feed, _close)
         finished = request.parser.calls_finished
         events: List[Event] = []
         content: List[str] = []
