@@ -161,19 +161,25 @@ class Ours(Implementation):
 
 
 def stale_build() -> Optional[str]:
-    """A warning when the compiled twin is older than the source it is built
-    from (then the two twins are not the same code), else None."""
+    """A warning when a compiled module is older than its source or its
+    ``.pxd`` (then the two twins are not the same code), else None.  Each
+    module against its own sources: a rebuild recompiles only the modules
+    whose sources changed (and those that cimport a changed ``.pxd``), so an
+    untouched module's older ``.so`` is not stale."""
     impl = IMPLEMENTATIONS["ours-cython"]
     if impl.unavailable():
         return None
-    built = Path(impl.module.__file__)  # the envelope, the last module built
-    sources = [p for p in built.parent.iterdir() if p.suffix in (".py", ".pxd")]
-    built_at = min(
-        p.stat().st_mtime for p in built.parent.iterdir() if p.name.endswith(built.name[len("envelope"):])
-    )
-    newer = [p.name for p in sources if p.stat().st_mtime > built_at]
+    built = Path(impl.module.__file__)  # the envelope's .so
+    suffix = built.name[len("envelope"):]
+    newer = []
+    for directory in (built.parent, built.parent.parent / "cli"):
+        for so in directory.glob("*" + suffix):
+            name = so.name[: -len(suffix)]
+            for source in (directory / f"{name}.py", directory / f"{name}.pxd"):
+                if source.exists() and source.stat().st_mtime > so.stat().st_mtime:
+                    newer.append(f"{directory.name}/{source.name}")
     if newer:
-        return (f"STALE BUILD: {', '.join(newer)} changed after {built.name} was built; "
+        return (f"STALE BUILD: {', '.join(newer)} changed after its module was built; "
                 "rebuild with `pip install -e .`")
     return None
 
