@@ -27,6 +27,8 @@ cdef Py_ssize_t _number(Bytes p, Py_ssize_t i, Py_ssize_t n)
 cdef class LineScanner:
     cdef bint string_same, string_escaped, text_same, taken, closed
     cdef Py_ssize_t text_start, text_stop, text_end, copy_end
+    cdef Py_ssize_t candidate_start, candidate_stop, candidate_end
+    cdef bint candidate_same
     cdef int key
     cdef public Py_ssize_t size, taken_lines, stop
     cdef unsigned char* column
@@ -51,6 +53,8 @@ cdef class LineScanner:
     @cython.locals(c=cython.uchar, close=cython.uchar)
     cdef Py_ssize_t _value(self, Bytes p, Py_ssize_t i, Py_ssize_t n, int depth)
     cdef Py_ssize_t _next_item(self, Bytes p, Py_ssize_t i, Py_ssize_t n, int close)
+    cdef Py_ssize_t _candidate(self, Bytes p, Py_ssize_t i, Py_ssize_t n, int depth)
+    cdef void _take_text(self, Py_ssize_t start, Py_ssize_t stop, Py_ssize_t end, bint same)
     cdef Py_ssize_t _string(self, Bytes p, Py_ssize_t i, Py_ssize_t n)
     cdef Py_ssize_t _text_string(self, Bytes p, Py_ssize_t i, Py_ssize_t n)
     @cython.locals(same=bint, escaped=bint, c=cython.uchar, code=int, low=int, high=int, plain=Bytes,

@@ -118,6 +118,10 @@ class LineScanner:
         self.text_stop = -1
         self.text_end = 0
         self.text_same = False
+        self.candidate_start = -1  # _candidate's string
+        self.candidate_stop = -1
+        self.candidate_end = 0
+        self.candidate_same = False
         self.taken = True
         self.key = K_OTHER
         self.size = 0
@@ -251,15 +255,9 @@ class LineScanner:
                     i = self._value(p, i, n, 1)
             elif key == K_COMPLETION:
                 completion_keys += 1
-                if p[i] == 34:
-                    completion_start = i + 1
-                    i = self._text_string(p, i + 1, n)
-                    completion_stop = i - 1
-                    completion_end = self.copy_end
-                    completion_same = self.string_same
-                else:
-                    completion_start = -1
-                    i = self._value(p, i, n, 1)
+                i = self._candidate(p, i, n, 1)
+                completion_start, completion_stop = self.candidate_start, self.candidate_stop
+                completion_end, completion_same = self.candidate_end, self.candidate_same
             else:
                 i = self._value(p, i, n, 1)
             i = self._next_item(p, i, n, 125)
@@ -274,10 +272,7 @@ class LineScanner:
             if completion_keys != 1 or completion_start < 0:
                 self.taken = False
             else:
-                self.text_start = completion_start
-                self.text_stop = completion_stop
-                self.text_end = completion_end
-                self.text_same = completion_same
+                self._take_text(completion_start, completion_stop, completion_end, completion_same)
         # seen_choices == 1: _choices set text_* (or taken False)
         return i
 
@@ -356,15 +351,9 @@ class LineScanner:
             key = self.key
             if key == K_CONTENT:
                 contents += 1
-                if p[i] == 34:
-                    start = i + 1
-                    i = self._text_string(p, i + 1, n)
-                    stop = i - 1
-                    end = self.copy_end
-                    same = self.string_same
-                else:
-                    start = -1
-                    i = self._value(p, i, n, 4)
+                i = self._candidate(p, i, n, 4)
+                start, stop = self.candidate_start, self.candidate_stop
+                end, same = self.candidate_end, self.candidate_same
             elif key == K_TOOL_CALLS:
                 calls += 1
                 at = i
@@ -384,11 +373,31 @@ class LineScanner:
         if contents != 1 or calls > 1 or start < 0:
             self.taken = False
         else:
-            self.text_start = start
-            self.text_stop = stop
-            self.text_end = end
-            self.text_same = same
+            self._take_text(start, stop, end, same)
         return i
+
+    def _candidate(self, p, i, n, depth):
+        """The value at ``i`` of a key whose string may be the record's text:
+        a string is read (unescaped into the column) and where it lies kept
+        in ``candidate_*`` (its content ``p[start:stop]``, copied up to
+        ``end`` of the column, ``same`` as ``string_same``); any other value
+        is only checked, ``candidate_start`` -1.  The index past it, or -1."""
+        if p[i] == 34:
+            self.candidate_start = i + 1
+            i = self._text_string(p, i + 1, n)
+            self.candidate_stop = i - 1
+            self.candidate_end = self.copy_end
+            self.candidate_same = self.string_same
+            return i
+        self.candidate_start = -1
+        return self._value(p, i, n, depth)
+
+    def _take_text(self, start, stop, end, same):
+        """The record's text is the candidate string read at ``start``."""
+        self.text_start = start
+        self.text_stop = stop
+        self.text_end = end
+        self.text_same = same
 
     # --- any value, only checked ------------------------------------------
 
