@@ -32,6 +32,16 @@ drawn chunks, and the harness checks:
   finding reproduces), the pure-Python twin gives the same ``parse`` and the
   same deltas, feed by feed and delta by delta.
 
+And, on every input, the command's fast lane (``hermes_parse/cli/lines.py``,
+see ``check_lane``): the text's bytes, cut at the cut points into blocks of
+whole lines as ``lane._whole_lines`` cuts its source, are read by
+``LineScanner.scan`` and written by ``MessageWriter`` of the compiled
+``lines`` (the fuzz build's, with coverage and ASan) and of its source run as
+plain Python; both must give the same codes, offsets, spans, column and
+output, each line taken must hold, at the field the lane read, the text
+``orjson.loads``/``json.loads`` find there, and what the writer writes must
+be what ``orjson.dumps`` writes for the message.
+
 Which Cython twin: ``$HERMES_FUZZ_BUILD`` names the build of
 ``fuzz/build_fuzz_extension.sh`` (coverage counters, ASan): its five modules
 ``hermes_parse/machine/*.so`` are made ``hermes_parse.machine.<name>`` by a
@@ -50,6 +60,7 @@ Other arguments go to libFuzzer.
 from __future__ import annotations
 
 import array
+import collections
 import importlib
 import importlib.abc
 import importlib.machinery
@@ -59,6 +70,7 @@ import math
 import os
 import sys
 import sysconfig
+import time
 import zlib
 
 FLAG_RAW = 0x01  # arguments="raw"
@@ -134,20 +146,33 @@ class Text(str):
 
 
 class FuzzBuildFinder(importlib.abc.MetaPathFinder):
-    """Finds ``hermes_parse.machine.<name>`` as ``<directory>/<name><EXT_SUFFIX>``.
+    """Finds ``hermes_parse.machine.<name>`` as ``<directory>/<name><EXT_SUFFIX>``,
+    and the command's fast lane ``hermes_parse.cli.lines`` as
+    ``<directory>/../cli/lines<EXT_SUFFIX>``.
 
     First in ``sys.meta_path``, it answers only the names of the instrumented
-    modules in ``directory``; every other name (``hermes_parse``,
-    ``hermes_parse.machine``, ``codes``, the pure twin) is left to the normal
-    finders, i.e. the source tree.  The compiled modules import the modules
-    they cimport by those full names, so they all find each other here.
+    modules in ``directory`` (and the lane); every other name (``hermes_parse``,
+    ``hermes_parse.machine``, ``codes``, the pure twin, the rest of
+    ``hermes_parse.cli``) is left to the normal finders, i.e. the source tree.
+    The compiled modules import the modules they cimport by those full names,
+    so they all find each other here.  A build without the lane's module
+    (built before it was fuzzed) answers ``hermes_parse.cli.lines`` with its
+    source, so that the normal in-place build never enters the process.
     """
 
     PACKAGE = "hermes_parse.machine"
+    LANE = "hermes_parse.cli.lines"
 
     def __init__(self, directory):
         self.directory = directory
+        self.lane_directory = os.path.join(os.path.dirname(directory), "cli")
         self.suffix = sysconfig.get_config_var("EXT_SUFFIX")
+        self.source = None  # the source tree (install_fuzz_build sets it)
+
+    def lane_origin(self):
+        """The fuzz build's ``lines`` module, or None."""
+        origin = os.path.join(self.lane_directory, "lines" + self.suffix)
+        return origin if os.path.isfile(origin) else None
 
     def names(self):
         return sorted(
@@ -155,6 +180,15 @@ class FuzzBuildFinder(importlib.abc.MetaPathFinder):
         )
 
     def find_spec(self, fullname, path=None, target=None):
+        if fullname == self.LANE:
+            origin = self.lane_origin()
+            if origin is not None:
+                loader = importlib.machinery.ExtensionFileLoader(fullname, origin)
+                return importlib.util.spec_from_file_location(fullname, origin, loader=loader)
+            if self.source is None:
+                return None
+            source = os.path.join(self.source, "hermes_parse", "cli", "lines.py")
+            return importlib.util.spec_from_file_location(fullname, source)
         package, _, leaf = fullname.rpartition(".")
         if package != self.PACKAGE:
             return None
@@ -179,8 +213,9 @@ def install_fuzz_build(build, source):
     if not os.path.isdir(directory):
         sys.exit(f"atheris_harness: no fuzz build in {directory} (run fuzz/build_fuzz_extension.sh)")
     finder = FuzzBuildFinder(directory)
-    sys.meta_path.insert(0, finder)
     source = os.path.abspath(source)
+    finder.source = source
+    sys.meta_path.insert(0, finder)
     sys.path.insert(0, source)
     # The compiled twin is chosen by the package itself: it must be this one.
     os.environ.pop("HERMES_PARSE_NO_EXTENSIONS", None)
@@ -197,17 +232,22 @@ def install_fuzz_build(build, source):
         sys.exit(f"atheris_harness: {directory} holds {finder.names()}, the sources want {wanted} (rebuild)")
     if hermes_parse.BACKEND != "cython":
         sys.exit(f"atheris_harness: the fuzz build in {directory} did not load (BACKEND {hermes_parse.BACKEND})")
-    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
-    for name, module in list(sys.modules.items()):
-        origin = getattr(module, "__file__", None) or ""
-        if name.startswith("hermes_parse") and origin.endswith(suffixes):
-            if os.path.dirname(os.path.abspath(origin)) != directory:
-                sys.exit(f"atheris_harness: {name} was loaded from {origin}, not from the fuzz build")
+    check_extension_origins(finder)
     for name in wanted:
         module = sys.modules.get(f"{machine.__name__}.{name}")
         if module is None or os.path.dirname(os.path.abspath(module.__file__)) != directory:
             sys.exit(f"atheris_harness: {machine.__name__}.{name} is not the fuzz build's")
     return hermes_parse
+
+
+def check_extension_origins(finder):
+    """Every extension module of hermes_parse in the process is the fuzz build's."""
+    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+    for name, module in list(sys.modules.items()):
+        origin = getattr(module, "__file__", None) or ""
+        if name.startswith("hermes_parse") and origin.endswith(suffixes):
+            if os.path.dirname(os.path.abspath(origin)) not in (finder.directory, finder.lane_directory):
+                sys.exit(f"atheris_harness: {name} was loaded from {origin}, not from the fuzz build")
 
 
 def load_pure_twin(instrument):
@@ -267,6 +307,56 @@ def load_twins():
     cython_twin = hermes_parse.machine.load("cython")
     directory = os.path.dirname(cython_twin.__file__)
     return cython_twin, python_twin, f"normal build {directory} (Python-level coverage)"
+
+
+# The command's fast lane: the compiled ``lines`` (None: not compiled) and its
+# source as plain Python (None: the lane check is skipped, ``description`` says why).
+LaneTwins = collections.namedtuple("LaneTwins", "compiled pure description")
+PURE_LINES = "hermes_parse_cli_lines_py"  # the pure twin's module name (as tests/test_cli_lane.py)
+
+
+def load_pure_lines(instrument):
+    """hermes_parse/cli/lines.py run as plain Python, under another name; its
+    code instrumented by atheris when ``instrument`` (the normal mode: then
+    its Python-level coverage guides libFuzzer towards the lane too)."""
+    import hermes_parse.cli
+
+    path = os.path.join(os.path.dirname(os.path.abspath(hermes_parse.cli.__file__)), "lines.py")
+    spec = importlib.util.spec_from_file_location(PURE_LINES, path)
+    if instrument:
+        from atheris import import_hook
+
+        spec.loader = import_hook.make_dynamic_atheris_loader(spec.loader, True)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_lines(instrument):
+    """The twins of the command's fast lane (``LaneTwins``).  With the fuzz
+    build (``install_fuzz_build`` done), the compiled one is its
+    ``hermes_parse/cli/lines.so``; else the normal in-place build's, if any."""
+    try:
+        import orjson  # noqa: F401  (the lane runs only with it: lane.use_lane)
+    except ImportError:
+        return LaneTwins(None, None, "lane check skipped: orjson is not installed (the lane needs it)")
+    import hermes_parse.cli.lines as compiled
+
+    pure = load_pure_lines(instrument)
+    origin = os.path.abspath(getattr(compiled, "__file__", None) or "")
+    if not origin.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)):
+        if os.environ.get("HERMES_FUZZ_BUILD"):
+            why = "the fuzz build has no hermes_parse/cli/lines (rebuild: fuzz/build_fuzz_extension.sh)"
+        else:
+            why = "hermes_parse/cli/lines.py is not compiled"
+        return LaneTwins(None, pure, f"lane: {why}; its pure twin is checked alone, against json")
+    finders = [finder for finder in sys.meta_path if isinstance(finder, FuzzBuildFinder)]
+    if finders:
+        if origin != finders[0].lane_origin():
+            sys.exit(f"atheris_harness: hermes_parse.cli.lines is {origin}, not the fuzz build's")
+        check_extension_origins(finders[0])
+        return LaneTwins(compiled, pure, f"lane: the fuzz build's {origin} against its pure twin")
+    return LaneTwins(compiled, pure, f"lane: the normal build's {origin} against its pure twin")
 
 
 # ---------------------------------------------------------------------------
@@ -329,6 +419,64 @@ def decode_input(data, fdp_class):
     if flags & FLAG_EMPTY_FEEDS:
         chunks = [piece for chunk in chunks for piece in ("", chunk)]
     return options, chunks, text, flags
+
+
+# The lane's options: those the command passes it (lane.use_lane: no tools,
+# no reasoning) and --truncated, by the low two bits of byte 1.
+LANE_OPTIONS = ("arguments", "dialect", "python_literals", "unknown_tool")
+LANE_TRUNCATED = ("keep", "drop", "content", "keep")
+
+
+def whole_lines(pieces):
+    """``lane._whole_lines`` over a source whose blocks are ``pieces``: each
+    block cut after its last newline, the rest put before the next."""
+    pending = []
+    for block in pieces:
+        end = block.rfind(b"\n") + 1
+        if end == 0:
+            pending.append(block)
+            continue
+        if pending:
+            pending.append(block)
+            block = b"".join(pending)
+            end = block.rfind(b"\n") + 1
+            pending = []
+        if end < len(block):
+            pending.append(block[end:])
+            block = block[:end]
+        yield block
+    if pending:
+        yield b"".join(pending)
+
+
+def decode_lane(data, fdp_class):
+    """Return (blocks, options, truncated) for the lane check of one input:
+    the text's bytes as they are (the header read as ``decode_input`` reads
+    it), cut at the cut points (byte offsets here) into a source's blocks,
+    then into blocks of whole lines as the lane's caller cuts them."""
+    fdp = fdp_class(data)
+    head = fdp.ConsumeBytes(HEADER).ljust(HEADER, b"\0")
+    flags, buffer_byte, cut_byte = head[0], head[1], head[2]
+    count = (cut_byte & 63) % (MAX_CUTS + 1)
+    raw_cuts = fdp.ConsumeBytes(2 * count)
+    raw = fdp.ConsumeBytes(fdp.remaining_bytes())
+    options = {"arguments": "raw" if flags & FLAG_RAW else "json"}
+    dialect = DIALECTS[cut_byte >> 6]
+    if dialect != "hermes":
+        options["dialect"] = dialect
+    if flags & FLAG_PYTHON:
+        options["python_literals"] = True
+    if flags & FLAG_UNKNOWN_CONTENT:
+        options["unknown_tool"] = "content"
+    size = len(raw)
+    cuts = sorted({int.from_bytes(raw_cuts[k : k + 2], "big") % (size + 1) for k in range(0, len(raw_cuts) - 1, 2)})
+    pieces, start = [], 0
+    for cut in cuts:
+        if start < cut < size:
+            pieces.append(raw[start:cut])
+            start = cut
+    pieces.append(raw[start:])
+    return list(whole_lines(pieces)), options, LANE_TRUNCATED[buffer_byte & 3]
 
 
 # ---------------------------------------------------------------------------
@@ -509,8 +657,106 @@ def check_arguments(message, options):
             fail(f"a call without problems has arguments that are not JSON ({exc})", call=call)
 
 
+# ---------------------------------------------------------------------------
+# The command's fast lane (hermes_parse/cli/lines.py)
+
+# One LineScanner.scan: what it returned and wrote (the buffers up to what it says it wrote).
+LaneScan = collections.namedtuple("LaneScan", "start count taken size stop column offsets spans codes bounds")
+
+
+def lane_scan(twin, name, scanner, block, start, buffers):
+    try:
+        count = scanner.scan(block, start, *buffers)
+    except Exception as exc:
+        raise InvariantViolation(
+            f"the lane's {name} LineScanner.scan raised {exc!r}\n  block: {_short(block)}\n  start: {start}"
+        ) from exc
+    column, offsets, spans, codes, bounds = buffers
+    taken = scanner.taken_lines
+    if not (0 <= count <= len(codes) and 0 <= taken <= count and 0 <= scanner.size <= len(column)):
+        fail(f"the lane's {name} scan returned counts outside its buffers", count=count, taken=taken,
+             size=scanner.size, lines_room=len(codes), column_room=len(column))
+    return LaneScan(
+        start, count, taken, scanner.size, scanner.stop, bytes(column[: scanner.size]), list(offsets[: taken + 1]),
+        list(spans[: 2 * taken]), bytes(codes[:count]), list(bounds[: count + 1]),
+    )
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _has_surrogate(value):
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str) and any("\ud800" <= c <= "\udfff" for c in item):
+            return True
+    return False
+
+
+def lane_reference(line):
+    """The record's text where the lane reads it (``completion`` when
+    ``choices`` is absent or null, else ``choices[0].message.content`` of a
+    message without calls), read by orjson (json.loads for the numbers
+    orjson refuses); fails when the line is not a record with that text."""
+    import orjson
+
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        try:
+            record = json.loads(line, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as exc2:
+            fail("the lane took a line that is not JSON", line=line, orjson=str(exc), json=str(exc2))
+        if _has_surrogate(record):
+            fail("the lane took a line with a lone surrogate", line=line)
+    if type(record) is not dict:
+        fail("the lane took a line that is not an object", line=line)
+    choices = record.get("choices")
+    if choices is None:
+        text = record.get("completion")
+        where = "completion"
+    else:
+        if type(choices) is not list or not choices or type(choices[0]) is not dict:
+            fail("the lane took a line whose choices have no first object", line=line)
+        message = choices[0].get("message")
+        if type(message) is not dict:
+            fail("the lane took a line whose choices[0] has no message object", line=line)
+        calls = message.get("tool_calls")
+        if not (calls is None or calls == []):
+            fail("the lane took a message with tool calls", line=line)
+        text = message.get("content")
+        where = "choices[0].message.content"
+    if type(text) is not str:
+        fail(f"the lane took a line whose {where} is not a string", line=line)
+    return text, where
+
+
+def lane_message(content, calls=()):
+    """The message line the usual way writes (Extractor.messages' dict, orjson.dumps)."""
+    import orjson
+    from hermes_parse.cli.records import dumps_line
+
+    message = {"role": "assistant", "content": content}
+    if calls:
+        message["tool_calls"] = [
+            {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+            for call_id, name, arguments in calls
+        ]
+    try:
+        return orjson.dumps(message) + b"\n"
+    except orjson.JSONEncodeError:  # a lone surrogate: json.dumps's way
+        return dumps_line(message)
+
+
 class Harness:
-    def __init__(self, cython_twin, python_twin, twin_every, ignore_known=False):
+    def __init__(self, cython_twin, python_twin, twin_every, ignore_known=False, lines=None):
         from hermes_parse import ClosedError, Message, sequential_ids
         import atheris
 
@@ -520,12 +766,31 @@ class Harness:
         self.Message = Message
         self.ClosedError = ClosedError
         self.ids = sequential_ids()
+        self.sequential_ids = sequential_ids
         self.fdp = atheris.FuzzedDataProvider
         self.twin_checks = 0
         self.ignore_known = ignore_known
         self.known_hits = {}
+        # The lane (LaneTwins; None or no pure twin: not checked) and what it took.
+        self.lines = lines if lines is not None and lines.pure is not None else None
+        self.inputs = 0
+        self.lane_inputs = 0  # inputs of which the lane took a line
+        self.lane_lines = 0  # lines taken
+        self.lane_same = 0  # of which copied as written (LINE_SAME, ROW_TEXT)
+        self.lane_parsed = 0  # of which parsed (a block in the text)
+        self.lane_scans = 0
+        self.status_at = time.monotonic() + 5
+
+    def lane_status(self):
+        return (
+            f"lane: {self.lane_inputs} of {self.inputs} inputs took the lane; {self.lane_lines} lines taken"
+            f" ({self.lane_same} copied as written, {self.lane_parsed} parsed), {self.lane_scans} scans"
+        )
 
     def __call__(self, data):
+        if self.lines is not None and time.monotonic() >= self.status_at:
+            self.status_at = time.monotonic() + 5
+            print(f"atheris_harness: {self.lane_status()}", file=sys.stderr, flush=True)
         if not self.ignore_known:
             return self.test_one_input(data)
         try:
@@ -578,6 +843,148 @@ class Harness:
             fail("StreamParser() took max_buffer=0")
 
     def test_one_input(self, data):
+        self.inputs += 1
+        self.test_machine(data)
+        self.check_lane(data)
+
+    # --- the command's fast lane --------------------------------------------
+
+    def check_lane(self, data):
+        """The lane over the input's bytes (``decode_lane``): the compiled
+        ``lines`` and its pure twin scan and write alike, scan after scan as
+        ``lane.extract_lines`` drives them (buffers made once, larger for a
+        larger block, and written over; a scan goes on where the last one
+        stopped when they fill); every line taken is checked against json."""
+        if self.lines is None:
+            return
+        blocks, options, truncated = decode_lane(data, self.fdp)
+        twins = [(name, twin) for name, twin in (("compiled", self.lines.compiled), ("python", self.lines.pure)) if twin]
+        scanners = [twin.LineScanner() for _, twin in twins]
+        buffers = [None] * len(twins)
+        taken_here = 0
+        for block in blocks:
+            start = 0
+            while start < len(block):
+                scans = []
+                for k, (name, twin) in enumerate(twins):
+                    if buffers[k] is None or len(buffers[k][0]) < len(block) - start:
+                        buffers[k] = twin.buffers(len(block) - start)
+                    scans.append(lane_scan(twin, name, scanners[k], block, start, buffers[k]))
+                if len(scans) == 2 and scans[0] != scans[1]:
+                    fail("the lane's twins scan differently", block=block, start=start,
+                         compiled=scans[0], python=scans[1])
+                scan = scans[0]
+                self.lane_scans += 1
+                self.check_lane_scan(block, scan)
+                if scan.taken:
+                    taken_here += scan.taken
+                    self.check_lane_writers(block, scan, twins, buffers, options, truncated)
+                start = scan.stop
+        if taken_here:
+            self.lane_inputs += 1
+            self.lane_lines += taken_here
+
+    def check_lane_scan(self, block, scan):
+        """One scan: its lines are the block's, in order; each line taken holds
+        the text the column has, at the span the scan gives."""
+        import orjson
+
+        n = len(block)
+        if scan.count == 0 or not scan.start < scan.stop <= n:
+            fail("the lane's scan read no line (its caller would loop forever)", block=block, scan=scan)
+        if scan.bounds[0] != scan.start or scan.bounds[-1] != scan.stop + (scan.stop == n and block[-1:] != b"\n"):
+            fail("the lane's line bounds do not span what it read", block=block, scan=scan)
+        if scan.offsets[0] != 0 or scan.offsets[-1] != scan.size or sum(map(bool, scan.codes)) != scan.taken:
+            fail("the lane's column rows do not add up", block=block, scan=scan)
+        row = 0
+        for k in range(scan.count):
+            begin, end = scan.bounds[k], scan.bounds[k + 1] - 1
+            if not begin <= end <= n or (end < n and block[end] != 10) or block.find(b"\n", begin, end) >= 0:
+                fail("a lane line is not a line of the block", block=block, line=k, scan=scan)
+            code = scan.codes[k]
+            if code > 2:
+                fail("a lane line has an unknown code", block=block, line=k, code=code)
+            if not code:
+                continue
+            line = block[begin:end]
+            text, where = lane_reference(line)
+            column_text = scan.column[scan.offsets[row] : scan.offsets[row + 1]]
+            if column_text != text.encode("utf-8"):
+                fail(f"the lane's text differs from json's {where}", line=line, lane=column_text, json=text)
+            first, last = scan.spans[2 * row], scan.spans[2 * row + 1]
+            if not (begin < first <= last < end and block[first - 1] == 34 and block[last] == 34):
+                fail("the lane's span is not a string of its line", line=line, span=(first, last), begin=begin)
+            written = block[first - 1 : last + 1]
+            if json.loads(written) != text:
+                fail(f"the lane's span is not the {where} string", line=line, span=written, json=text)
+            if (code == 2) != (orjson.dumps(text) == written):
+                fail("the lane's LINE_SAME is wrong (the string is copied when it is orjson's bytes)",
+                     line=line, code=code, written=written, orjson=orjson.dumps(text))
+            row += 1
+
+    def check_lane_writers(self, block, scan, twins, buffers, options, truncated):
+        """Both twins' MessageWriter write the usual message lines, byte for byte."""
+        from hermes_parse.machine.codes import ROW_BLANK, ROW_PARSED, ROW_TEXT
+        import orjson
+        from hermes_parse.cli.records import dumps_line
+
+        batch, rows = self.c.parse_utf8(
+            scan.column, array.array("i", scan.offsets), truncated=truncated,
+            call_id=self.sequential_ids(), **options
+        )
+        if len(rows) != scan.taken or any(kind not in (ROW_TEXT, ROW_BLANK, ROW_PARSED) for kind in rows):
+            fail("parse_utf8's rows of the lane's column are wrong", rows=list(rows), taken=scan.taken)
+        ids = batch.call_id
+        # What the usual way writes for each line taken.
+        expected = []
+        record = 0
+        taken_codes = [code for code in scan.codes if code]
+        for row in range(scan.taken):
+            if rows[row] == ROW_TEXT:
+                text = scan.column[scan.offsets[row] : scan.offsets[row + 1]].decode("utf-8")
+                expected.append(lane_message(text))
+                self.lane_same += taken_codes[row] == 2
+            elif rows[row] == ROW_BLANK:
+                expected.append(lane_message(None))
+            else:
+                self.lane_parsed += 1
+                first, stop = batch.call_offsets[record], batch.call_offsets[record + 1]
+                calls = [(ids[at], batch.call_name[at], batch.call_arguments[at]) for at in range(first, stop)]
+                expected.append(lane_message(batch.content[record], calls))
+                record += 1
+        outputs = []
+        for k, (name, twin) in enumerate(twins):
+            column, offsets, spans, codes, bounds = buffers[k]
+            try:
+                writer = twin.MessageWriter(block, codes, spans, column, offsets, rows, batch, ids, orjson.dumps, dumps_line)
+                out = []  # a run of lines taken at a time, as lane._write_piece writes them
+                at = 0
+                while at < scan.count:
+                    stop = at + 1
+                    taken = bool(scan.codes[at])
+                    while stop < scan.count and bool(scan.codes[stop]) == taken:
+                        stop += 1
+                    if taken:
+                        parts = []
+                        writer.write(parts, at, stop)
+                        out.append(b"".join(parts))
+                    at = stop
+            except InvariantViolation:
+                raise
+            except Exception as exc:
+                raise InvariantViolation(
+                    f"the lane's {name} MessageWriter raised {exc!r}\n  block: {_short(block)}"
+                ) from exc
+            outputs.append(out)
+        if len(outputs) == 2 and outputs[0] != outputs[1]:
+            fail("the lane's twins write differently", block=block, compiled=outputs[0], python=outputs[1])
+        if b"".join(outputs[0]) != b"".join(expected):
+            fail("the lane writes what the usual way does not", block=block, lane=outputs[0], usual=expected,
+                 rows=list(rows))
+
+    # --- the state machine ----------------------------------------------------
+
+    def test_machine(self, data):
         options, chunks, text, flags = decode_input(data, self.fdp)
         options["call_id"] = self.ids
         twin_check = self.py is not None and (
@@ -653,12 +1060,18 @@ def explain(path, harness):
     print(f"flags: {flags:#04x}  options: {options}")
     print(f"text ({len(text)} characters): {text!r}")
     print(f"chunks ({len(chunks)}): {_short(chunks)}")
+    if harness.lines is not None:
+        blocks, lane_options, truncated = decode_lane(data, harness.fdp)
+        print(harness.lines.description)
+        print(f"lane blocks ({len(blocks)}): {_short(blocks)}  options: {lane_options}  truncated: {truncated}")
     harness.twin_every = 1
     try:
         harness.test_one_input(data)
     except Exception:
         traceback.print_exc()
         return 1
+    if harness.lines is not None:
+        print(harness.lane_status())
     print("all invariants hold")
     return 0
 
@@ -681,10 +1094,18 @@ def main():
     cython_twin, python_twin, description = load_twins()
     if not os.environ.get("HERMES_FUZZ_BUILD") and python_twin is not None:
         twin_every = 1  # the Python twin is where the coverage comes from
-    harness = Harness(cython_twin, python_twin, twin_every, ignore_known)
+    # The lane's pure twin is instrumented where the machine's is (normal mode).
+    lines = load_lines(instrument=not os.environ.get("HERMES_FUZZ_BUILD"))
+    harness = Harness(cython_twin, python_twin, twin_every, ignore_known, lines=lines)
     print(
         f"atheris_harness: {description}; Python twin checked on 1 input in {twin_every}"
         + ("; known findings ignored: " + ", ".join(KNOWN) if ignore_known else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    print(
+        f"atheris_harness: {lines.description}"
+        + ("; checked on every input" if harness.lines is not None else ""),
         file=sys.stderr,
         flush=True,
     )

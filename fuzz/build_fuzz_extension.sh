@@ -3,16 +3,19 @@
 #
 #   fuzz/build_fuzz_extension.sh [--mode asan|cov] [--src DIR] [--out DIR]
 #
-# The Cython twin is five extension modules, hermes_parse.machine.<name> for
-# each name of setup.py's COMPILED_MODULES (reader, body, hermes, sink,
-# envelope; codes.py is plain Python, never compiled).  Writes, under OUT
-# (default fuzz/build/<mode>/):
+# The Cython twin is an extension module hermes_parse.machine.<name> for each
+# name of setup.py's COMPILED_MODULES (every hermes_parse/machine/*.py but its
+# PLAIN_MODULES: codes.py and bodies.py are plain Python, never compiled); the
+# other sources setup.py's cythonize() call names as literals (today the
+# command's fast lane, hermes_parse/cli/lines.py) are compiled the same way.
+# Writes, under OUT (default fuzz/build/<mode>/):
 #   hermes_parse/machine/<name>.<ext-suffix>
+#   hermes_parse/cli/lines.<ext-suffix>
 #                     each module, compiled by clang with -fsanitize=fuzzer-no-link
 #                     (coverage counters, compare tracing) and, in asan mode,
 #                     -fsanitize=address
-#   c/<name>.c        what Cython wrote (the in-place hermes_parse/machine/*.c
-#                     are never touched)
+#   c/<name>.c        what Cython wrote (c/cli.lines.c for the lane; the
+#                     in-place hermes_parse/**/*.c are never touched)
 #   libfuzzer_rt.so   libFuzzer merged with the ASan runtime (asan mode) or alone
 #                     (cov mode), to be LD_PRELOADed so that the counters go to
 #                     libFuzzer (see fuzz/README.md)
@@ -53,7 +56,7 @@ while [ $# -gt 0 ]; do
     --mode) MODE="$2"; shift 2 ;;
     --src) SRC="$(cd "$2" && pwd)"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    -h|--help) sed -n '2,46p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,48p' "$0"; exit 0 ;;
     *) echo "build_fuzz_extension.sh: unknown argument $1" >&2; exit 1 ;;
   esac
 done
@@ -114,18 +117,31 @@ for node in ast.walk(tree):
 if modules is None and plain is not None:
     machine = os.path.join(os.path.dirname(os.path.abspath(sys.argv[1])), "hermes_parse", "machine")
     modules = sorted(n[:-3] for n in os.listdir(machine) if n.endswith(".py") and n[:-3] not in plain)
+# The other sources of the cythonize() call: its plain string literals naming
+# a hermes_parse/**/*.py outside the machine (the machine's are an f-string).
+extra = []
+for node in ast.walk(tree):
+    if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "cythonize" and node.args:
+        for item in ast.walk(node.args[0]):
+            if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                path = item.value
+                if path.startswith("hermes_parse/") and path.endswith(".py") and not path.startswith("hermes_parse/machine/"):
+                    extra.append(path)
 if directives is None:
     sys.exit("setup.py: no compiler_directives found")
 if not modules:
     sys.exit("setup.py: no COMPILED_MODULES found")
 print(",".join(f"{k}={v}" for k, v in sorted(directives.items())))
 print(" ".join(modules))
+print(" ".join(extra))
 PY
 )"
 DIRECTIVES="$(echo "$SETUP_INFO" | sed -n 1p)"
 MODULES="$(echo "$SETUP_INFO" | sed -n 2p)"
+EXTRA_SOURCES="$(echo "$SETUP_INFO" | sed -n 3p)"
 say "Cython directives from setup.py: $DIRECTIVES"
 say "modules from setup.py: $MODULES"
+say "other sources from setup.py: ${EXTRA_SOURCES:-(none)}"
 
 # -- compile and link, one extension module per source ---------------------------
 SANITIZE="fuzzer-no-link"
@@ -133,20 +149,36 @@ if [ "$MODE" = asan ]; then SANITIZE="fuzzer-no-link,address"; fi
 PY_INCLUDE="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
 EXT_SUFFIX="$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_config_var("EXT_SUFFIX"))')"
 OPT="${FUZZ_OPT:--O1}"
-rm -f "$OUT"/hermes_parse/machine/*.so
+rm -f "$OUT"/hermes_parse/machine/*.so "$OUT"/hermes_parse/cli/*.so
 say "compiling with $CLANG -fsanitize=$SANITIZE $OPT"
-for name in $MODULES; do
-  C_FILE="$OUT/c/$name.c"
-  # From SRC, so that Cython names the module hermes_parse.machine.<name> (the
-  # packages' __init__.py files), reads <name>.pxd beside the source and finds
-  # the .pxd files it cimports (from hermes_parse.machine.X cimport ...).
-  (cd "$SRC" && "$PYTHON" -m cython -3 -X "$DIRECTIVES" -o "$C_FILE" "hermes_parse/machine/$name.py")
+# compile SOURCE STEM: hermes_parse/<package>/<module>.py (relative to SRC)
+# into OUT/hermes_parse/<package>/<module><EXT_SUFFIX>, C in OUT/c/STEM.c.
+compile_module() {
+  local source="$1" stem="$2"
+  local C_FILE="$OUT/c/$stem.c"
+  local TARGET="$OUT/${source%.py}$EXT_SUFFIX"
+  mkdir -p "$(dirname "$TARGET")"
+  # From SRC, so that Cython names the module by its full name
+  # (hermes_parse.machine.<name>, hermes_parse.cli.lines: the packages'
+  # __init__.py files), reads the .pxd beside the source and finds the .pxd
+  # files it cimports (from hermes_parse.machine.X cimport ...).
+  (cd "$SRC" && "$PYTHON" -m cython -3 -X "$DIRECTIVES" -o "$C_FILE" "$source")
   "$CLANG" -fPIC -g "$OPT" -fno-omit-frame-pointer -fsanitize="$SANITIZE" \
     -Wno-unused-function -Wno-unreachable-code-fallthrough -Wno-unknown-warning-option \
-    -I "$PY_INCLUDE" -c "$C_FILE" -o "$OUT/c/$name.o"
+    -I "$PY_INCLUDE" -c "$C_FILE" -o "$OUT/c/$stem.o"
   # No ASan runtime is linked into the extension: the preloaded library below
   # brings it (a Python extension cannot carry its own).
-  "$CLANG" -shared -fsanitize="$SANITIZE" "$OUT/c/$name.o" -o "$OUT/hermes_parse/machine/$name$EXT_SUFFIX"
+  "$CLANG" -shared -fsanitize="$SANITIZE" "$OUT/c/$stem.o" -o "$TARGET"
+  BUILT+=("$TARGET")
+}
+BUILT=()
+for name in $MODULES; do
+  compile_module "hermes_parse/machine/$name.py" "$name"
+done
+for source in $EXTRA_SOURCES; do
+  stem="${source#hermes_parse/}"
+  stem="${stem%.py}"
+  compile_module "$source" "${stem//\//.}"
 done
 
 # -- the preloaded runtime: libFuzzer (+ ASan) ----------------------------------
@@ -172,8 +204,8 @@ else
 fi
 
 # -- check: instrumented, and loadable with the runtime preloaded ------------
-for name in $MODULES; do
-  SO="$OUT/hermes_parse/machine/$name$EXT_SUFFIX"
+for SO in "${BUILT[@]}"; do
+  name="$(basename "$SO" "$EXT_SUFFIX")"
   nm "$SO" > "$OUT/c/$name.symbols.txt"
   if ! grep -q "__sancov_gen_\|__sanitizer_cov" "$OUT/c/$name.symbols.txt"; then
     say "$SO has no coverage instrumentation"
@@ -219,7 +251,15 @@ print("build_fuzz_extension:", description, file=sys.stderr)
 for twin in (cython_twin, python_twin):
     message = twin.parse('<tool_call>{"name": "f", "arguments": {"x": 1}}</tool_call>')
     assert message.tool_calls[0].arguments == '{"x": 1}', message
+lines_twins = atheris_harness.load_lines(instrument=False)
+print("build_fuzz_extension:", lines_twins.description, file=sys.stderr)
+if lines_twins.pure is not None:  # (None: no orjson, the lane check is skipped)
+    if lines_twins.compiled is None:
+        sys.exit("build_fuzz_extension: hermes_parse.cli.lines did not load from the fuzz build")
+    harness = atheris_harness.Harness(cython_twin, python_twin, 1, lines=lines_twins)
+    harness.check_lane(b"\0\0\0" + b'{"id": "r1", "completion": "Hi <tool_call>{\\"name\\": \\"f\\", \\"arguments\\": {}}</tool_call>"}\n')
+    assert harness.lane_lines == 1, harness.lane_lines
 PY
 ) || { say "the built extension does not load with $RT preloaded"; exit 1; }
-say "built $OUT/hermes_parse/machine/{${MODULES// /,}}$EXT_SUFFIX"
+say "built $OUT/hermes_parse/machine/{${MODULES// /,}}$EXT_SUFFIX${EXTRA_SOURCES:+ and ${EXTRA_SOURCES//.py/$EXT_SUFFIX}}"
 say "runtime $RT; environment: . $OUT/env.sh"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import random
 from pathlib import Path
 
@@ -202,6 +203,146 @@ FINDINGS = [
 ]
 
 
+# ---------------------------------------------------------------------------
+# The command's fast lane (hermes_parse/cli/lines.py): the harness reads the
+# text's bytes as a block of JSON Lines too (atheris_harness.check_lane), so
+# these seeds are JSON Lines files: bare {"id", "completion"} records and vLLM
+# chat.completion responses, written the ways JSON writers write them, and the
+# lines next to them the lane must leave to the usual way.
+
+
+def chat_line(number, content, tool_calls=(), **message):
+    """A chat.completion response as vLLM writes it (no tool parsing: tool_calls [])."""
+    record = {
+        "id": f"chatcmpl-{number:032x}",
+        "object": "chat.completion",
+        "created": 1732170000 + number,
+        "model": "Qwen/Qwen3-8B",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content, "refusal": None,
+                            "tool_calls": list(tool_calls), **message},
+                "logprobs": None,
+                "finish_reason": "tool_calls" if tool_calls else "stop",
+                "stop_reason": None,
+            }
+        ],
+        "usage": {"prompt_tokens": 300, "total_tokens": 340, "completion_tokens": 40},
+        "prompt_logprobs": None,
+    }
+    return json.dumps(record, ensure_ascii=False)
+
+
+def bare_line(number, completion, compact=False, ascii_only=False):
+    record = {"id": f"r{number}", "completion": completion}
+    separators = (",", ":") if compact else None  # orjson's compact form, json.dumps's spaced one
+    return json.dumps(record, ensure_ascii=ascii_only, separators=separators)
+
+
+LANE_CALL = call("get_weather", '{"city": "Paris", "unit": "c"}')
+LANE_TEXTS = [
+    "The capital of Australia is Canberra.",
+    "I'll check the weather.\n\n" + LANE_CALL,
+    LANE_CALL + "\n" + call("search", '{"q": "東京 🙂", "n": 3}'),
+    "Quotes \" and \\ and \t tab \x01\x1f\x7f, a/b </x> 東京 größe 🙂 \u2028",
+    "   ",
+    "",
+    "<think>\nhmm\n</think>\n\n" + LANE_CALL,
+    '<tool_call>{"name": "f", "arguments": {"s": "\\ud800"}}</tool_call>',  # a lone surrogate in a call
+    '<tool_call>{"name": "f", "arguments": {"x": [1, 2',  # cut by max_tokens
+]
+LANE = [
+    # Typical logs: every line taken.
+    ("lane-bare", "\n".join(bare_line(k, t) for k, t in enumerate(LANE_TEXTS)) + "\n"),
+    ("lane-bare-compact", "\n".join(bare_line(k, t, compact=True) for k, t in enumerate(LANE_TEXTS))),
+    ("lane-bare-ascii", "\n".join(bare_line(k, t, ascii_only=True) for k, t in enumerate(LANE_TEXTS)) + "\n"),
+    ("lane-chat", "\n".join(chat_line(k, t) for k, t in enumerate(LANE_TEXTS)) + "\n"),
+    # The message's calls: null, absent, parsed by the server (left to the usual way).
+    ("lane-chat-calls", "\n".join([
+        chat_line(1, "Hi.", tool_calls=()).replace('"tool_calls": []', '"tool_calls": null'),
+        chat_line(2, "Hi.").replace(', "tool_calls": []', ""),
+        chat_line(3, "", tool_calls=[{"id": "call_x", "type": "function",
+                                      "function": {"name": "f", "arguments": "{}"}}]),
+        chat_line(4, None),
+        chat_line(5, "with reasoning", reasoning_content="I think."),
+        chat_line(6, "spaced").replace('"tool_calls": []', '"tool_calls": [ \t]'),
+    ]) + "\n"),
+    # Escapes: every short one, \u both cases, \/ (not orjson's), surrogate pairs, lone surrogates.
+    ("lane-escapes", "\n".join([
+        '{"completion": "\\"\\\\\\/\\b\\f\\n\\r\\t"}',
+        '{"completion": "\\u001f \\u001F \\u00e9 \\u00E9 \\u000a \\u0000"}',
+        '{"completion": "\\ud83d\\ude42 \\uD83D\\uDE42 🙂"}',
+        '{"completion": "lone \\ud800 high"}',
+        '{"completion": "lone \\udc00 low"}',
+        '{"completion": "cut \\ud83d\\u0041"}',
+        '{"completion": "bad \\x escape"}',
+        '{"c\\u006fmpletion": "escaped key"}',
+        '{"choices": [{"message": {"cont\\u0065nt": "escaped key"}}]}',
+    ]) + "\n"),
+    # Nesting about the lane's MAX_DEPTH (64) and deeper.
+    ("lane-deep", "\n".join([
+        '{"completion": "deep", "v": ' + "[" * 62 + "]" * 62 + "}",
+        '{"completion": "deep", "v": ' + "[" * 63 + "]" * 63 + "}",
+        '{"completion": "deep", "v": ' + "[" * 64 + "]" * 64 + "}",
+        '{"completion": "deep", "v": ' + '{"a": ' * 70 + "1" + "}" * 70 + "}",
+        '{"choices": [{"message": {"content": "x", "v": ' + "[" * 61 + "]" * 61 + "}}]}",
+    ]) + "\n"),
+    # Numbers: orjson's limits, Python's, the lane's (40 characters).
+    ("lane-numbers", "\n".join([
+        '{"completion": "n", "a": 0, "b": -0.0, "c": 1.5e3, "d": 1E-7, "e": 18446744073709551615}',
+        '{"completion": "n", "big": 123456789012345678901234567890}',
+        '{"completion": "n", "big": ' + "9" * 40 + "}",
+        '{"completion": "n", "big": ' + "9" * 41 + "}",
+        '{"completion": "n", "inf": 1e400}',
+        '{"completion": "n", "nan": NaN}',
+        '{"completion": "n", "bad": 01}',
+        '{"completion": "n", "bad": 1.}',
+        '{"completion": "n", "bad": -}',
+    ]) + "\n"),
+    # Shapes the lane leaves: duplicates, other types, blanks, BOM, CRLF, not JSON.
+    ("lane-other", "\n".join([
+        '{"completion": "first", "completion": "second"}',
+        '{"choices": null, "completion": "choices null"}',
+        '{"choices": [], "completion": "no choice"}',
+        '{"choices": 3, "completion": "x"}',
+        '{"choices": [{"text": "legacy completions"}]}',
+        '{"choices": [{"message": {"content": [{"type": "text", "text": "parts"}]}}]}',
+        '{"choices": [{"message": {"content": "a"}}, {"message": {"content": "b"}}]}',
+        '{"id": "x"}',
+        '"a JSON string record"',
+        "[1, 2]",
+        "",
+        " \t\r",
+        "\ufeff" + bare_line(1, "bom"),
+        bare_line(2, "crlf") + "\r",
+        '{"completion": "x"} trailing',
+        '{"completion": "x",}',
+        '{"completion": "cut',
+        "{}",
+    ]) + "\n"),
+    # Short lines: the scan's buffers (a line every 16 bytes) fill before the block ends.
+    ("lane-short-lines", "{}\n" * 40 + "\n" * 30 + '{"completion":"end"}\n1\n'),
+]
+
+
+def lane_seeds(rng):
+    """The LANE files as seeds: default options with a few cut points (the
+    lane's blocks), then a drawn flag; and invalid UTF-8 put into a typical line."""
+    seeds = []
+    for name, text in LANE:
+        size = len(text.encode("utf-8"))
+        cuts = sorted(rng.sample(range(1, size), min(size - 1, rng.randrange(0, 5)))) if size > 1 else []
+        seeds.append((name, seed(text, 0, 0, cuts)))
+        flags = rng.choice([RAW, PYTHON, UNKNOWN_CONTENT, RAW | PYTHON])
+        seeds.append((f"{name}-f{flags:02x}", seed(text, flags, rng.randrange(4), cuts[:2])))
+    line = bare_line(7, "plain é 🙂 " + LANE_CALL).encode("utf-8")
+    for number, bad in enumerate([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xc0\xaf", b"\xe0\x80\x80"]):
+        at = line.index(b"plain") + 6
+        seeds.append((f"lane-utf8-{number}", bytes([0, 0, 0]) + line[:at] + bad + line[at:] + b"\n" + line))
+    return seeds
+
+
 def pinned(text, flags):
     """A seed whose twin check always runs: the harness checks the Python twin
     when CRC-32(input) % twin_every == 0, so pick a cut point (which changes no
@@ -292,6 +433,8 @@ def main():
         flags = xml_rng.choice([0, RAW, SMALL, TOOLS | UNKNOWN_CONTENT, TOOLS | EACH_CHAR, TOOLS | PYTHON])
         buffer = xml_rng.randrange(64) | xml_rng.choice([0, 64, 128])  # reasoning off, True, "open"
         seeds.append((f"{name}-f{flags:02x}", seed(text, flags, buffer, cuts[:2], dialect)))
+    # The lane's JSON Lines (last again, their own generator).
+    seeds.extend(lane_seeds(random.Random(17)))
     CORPUS.mkdir(exist_ok=True)
     for old in CORPUS.glob("*"):
         old.unlink()

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Fuzz the state machine with atheris for a while; report exec/s and executions.
+# Fuzz the state machine and the command's fast lane (hermes_parse/cli/lines.py)
+# with atheris for a while; report exec/s, executions and how many inputs took
+# the lane.
 #
 #   fuzz/run_fuzz.sh [--minutes N | --seconds S] [--jobs J] [--mode asan|cov|normal]
 #                    [--twin-every N] [--ignore-known] [-- LIBFUZZER_ARGS...]
@@ -40,7 +42,7 @@ while [ $# -gt 0 ]; do
     --mode) MODE="$2"; shift 2 ;;
     --twin-every) TWIN_EVERY="$2"; shift 2 ;;
     --ignore-known) EXTRA_HARNESS+=(--ignore-known); shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     --) shift; LIBFUZZER_EXTRA=("$@"); break ;;
     *) echo "run_fuzz.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -60,15 +62,18 @@ unset HERMES_FUZZ_BUILD HERMES_FUZZ_SRC HERMES_FUZZ_MODE
 if [ "$MODE" != normal ]; then
   BUILD="$HERE/build/$MODE"
   # Rebuilt when any module is missing or older than any source of the machine
-  # (hermes_parse/machine/*.py and *.pxd), setup.py or the build script.
+  # (hermes_parse/machine/*.py and *.pxd), of the lane (hermes_parse/cli/lines.py
+  # and .pxd), setup.py or the build script.
   stale=0
   sos=("$BUILD"/hermes_parse/machine/*.so)
   pxds=(hermes_parse/machine/*.pxd)
-  if [ ! -f "$BUILD/env.sh" ] || [ ! -e "${sos[0]}" ] || [ "${#sos[@]}" != "${#pxds[@]}" ]; then
+  lane_sos=("$BUILD"/hermes_parse/cli/lines.*so)
+  if [ ! -f "$BUILD/env.sh" ] || [ ! -e "${sos[0]}" ] || [ "${#sos[@]}" != "${#pxds[@]}" ] || [ ! -e "${lane_sos[0]}" ]; then
     stale=1
   else
-    for so in "${sos[@]}"; do
-      for source in hermes_parse/machine/*.py hermes_parse/machine/*.pxd setup.py fuzz/build_fuzz_extension.sh; do
+    for so in "${sos[@]}" "${lane_sos[@]}"; do
+      for source in hermes_parse/machine/*.py hermes_parse/machine/*.pxd hermes_parse/cli/lines.py hermes_parse/cli/lines.pxd \
+                    setup.py fuzz/build_fuzz_extension.sh; do
         if [ "$source" -nt "$so" ]; then stale=1; fi
       done
     done
@@ -129,6 +134,7 @@ done
 # -- the figures ---------------------------------------------------------------
 total=0
 rate=0
+lane_total=0
 for log in "${logs[@]}"; do
   units="$(grep -a 'stat::number_of_executed_units' "$log" | tail -n 1 | awk '{print $2}')"
   speed="$(grep -a 'stat::average_exec_per_sec' "$log" | tail -n 1 | awk '{print $2}')"
@@ -140,10 +146,16 @@ for log in "${logs[@]}"; do
   rate=$(( rate + ${speed:-0} ))
   cov="$(grep -aoE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n 1)"
   say "$(basename "$log"): ${units:-0} executions, ${speed:-0} exec/s, $cov"
+  # The harness's last lane status (printed every 5 s: the last seconds are not in it).
+  lane="$(grep -a '^atheris_harness: lane: [0-9]' "$log" | tail -n 1 | sed 's/^atheris_harness: //')"
+  what="$(grep -a '^atheris_harness: lane' "$log" | grep -a -v '^atheris_harness: lane: [0-9]' | head -n 1 | sed 's/^atheris_harness: //')"
+  say "$(basename "$log"): ${what:-lane: not reported}"
+  say "$(basename "$log"): ${lane:-lane: no status line yet (printed every 5 s)}"
+  lane_total=$(( lane_total + $(echo "$lane" | awk '/inputs took the lane/ {print $2; exit}' | grep -E '^[0-9]+$' || echo 0) ))
 done
 REVISION="$(git -C "$ROOT" rev-parse --short HEAD 2> /dev/null || echo unknown)"
-echo "$STAMP rev=$REVISION mode=$MODE jobs=$JOBS seconds=$SECONDS_TOTAL executions=$total exec_per_sec=$rate" >> "$HERE/build/history.txt"
-say "total: $total executions in $SECONDS_TOTAL s, $rate exec/s ($JOBS job(s), mode $MODE)"
+echo "$STAMP rev=$REVISION mode=$MODE jobs=$JOBS seconds=$SECONDS_TOTAL executions=$total exec_per_sec=$rate lane_inputs=$lane_total" >> "$HERE/build/history.txt"
+say "total: $total executions in $SECONDS_TOTAL s, $rate exec/s ($JOBS job(s), mode $MODE); $lane_total inputs took the lane (at the last status lines)"
 
 new="$(comm -13 <(echo "$before") <(findings) | sed '/^$/d')"
 slow="$(find "$CRASHES" -name 'slow-unit-*' -newer "$LOGS/$STAMP.start" 2> /dev/null)"
