@@ -34,7 +34,7 @@ drawn chunks, and the harness checks:
 
 And, on every input, the command's fast lane (``hermes_parse/cli/lines.py``,
 see ``check_lane``): the text's bytes, cut at the cut points into blocks of
-whole lines as ``lane._whole_lines`` cuts its source, are read by
+whole lines as ``lane.whole_lines`` cuts its source, are read by
 ``LineScanner.scan`` and written by ``MessageWriter`` of the compiled
 ``lines`` (the fuzz build's, with coverage and ASan) and of its source run as
 plain Python; both must give the same codes, offsets, spans, column and
@@ -427,28 +427,6 @@ LANE_OPTIONS = ("arguments", "dialect", "python_literals", "unknown_tool")
 LANE_TRUNCATED = ("keep", "drop", "content", "keep")
 
 
-def whole_lines(pieces):
-    """``lane._whole_lines`` over a source whose blocks are ``pieces``: each
-    block cut after its last newline, the rest put before the next."""
-    pending = []
-    for block in pieces:
-        end = block.rfind(b"\n") + 1
-        if end == 0:
-            pending.append(block)
-            continue
-        if pending:
-            pending.append(block)
-            block = b"".join(pending)
-            end = block.rfind(b"\n") + 1
-            pending = []
-        if end < len(block):
-            pending.append(block[end:])
-            block = block[:end]
-        yield block
-    if pending:
-        yield b"".join(pending)
-
-
 def decode_lane(data, fdp_class):
     """Return (blocks, options, truncated) for the lane check of one input:
     the text's bytes as they are (the header read as ``decode_input`` reads
@@ -476,6 +454,8 @@ def decode_lane(data, fdp_class):
             pieces.append(raw[start:cut])
             start = cut
     pieces.append(raw[start:])
+    from hermes_parse.cli.lane import whole_lines  # (imported once the fuzz build is in place)
+
     return list(whole_lines(pieces)), options, LANE_TRUNCATED[buffer_byte & 3]
 
 

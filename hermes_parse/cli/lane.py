@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import gc
 import importlib.machinery
-from typing import Any, Callable, Iterator, List, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Tuple
 
 from .. import _machine
 from ..machine.codes import ROW_PARSED
@@ -22,7 +22,7 @@ from . import jsonio, lines as _lines
 from .io import Reporter, Source
 from .records import Extractor, _no_id, dumps_line
 
-__all__ = ["COMPILED", "extract_lines", "use_lane"]
+__all__ = ["COMPILED", "extract_lines", "use_lane", "whole_lines"]
 
 # Whether the compiled ``lines`` is what runs (in pure Python the lane would
 # be slower than orjson: the usual way is taken).
@@ -72,7 +72,7 @@ def extract_lines(
     collecting = gc.isenabled()
     gc.disable()  # few objects live here; the usual way's runs collect as it does
     try:
-        for count, data in enumerate(_whole_lines(source), 1):
+        for count, data in enumerate(whole_lines(source.blocks()), 1):
             start = 0
             while start < len(data):
                 # The buffers are made once (each is written before it is
@@ -145,12 +145,12 @@ def _write_piece(
     return record, first + count
 
 
-def _whole_lines(source: Source) -> Iterator[bytes]:
-    """The input a block at a time, cut after its last newline (the rest
+def whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
+    """The input's ``blocks``, each cut after its last newline (the rest
     goes with the next block); the last line may lack its newline.  The
     lines are ``Source.line_batches``'."""
     pending: List[bytes] = []  # the start of a line that spans blocks
-    for block in source.blocks():
+    for block in blocks:
         end = block.rfind(b"\n") + 1
         if end == 0:
             pending.append(block)  # no newline yet: a line longer than a block
