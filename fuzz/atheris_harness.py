@@ -573,17 +573,23 @@ def _pairs(pairs):
     return dict(pairs)
 
 
-def _plain(value):
-    """Raise _Departure where json.dumps cannot give back the arguments' text."""
+def _items(value):
+    """Every value inside ``value`` (and it), keys too, without recursion."""
     stack = [value]
     while stack:
         item = stack.pop()
+        yield item
         if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-        elif isinstance(item, str):
+
+
+def _plain(value):
+    """Raise _Departure where json.dumps cannot give back the arguments' text."""
+    for item in _items(value):
+        if isinstance(item, str):
             if any("\ud800" <= c <= "\udfff" for c in item):
                 raise _Departure("a lone surrogate stays an escape")
         elif isinstance(item, float) and not math.isfinite(item):
@@ -667,17 +673,7 @@ def _no_constant(name):
 
 
 def _has_surrogate(value):
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, str) and any("\ud800" <= c <= "\udfff" for c in item):
-            return True
-    return False
+    return any(isinstance(item, str) and any("\ud800" <= c <= "\udfff" for c in item) for item in _items(value))
 
 
 def lane_reference(line):
