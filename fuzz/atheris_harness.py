@@ -371,27 +371,48 @@ def decode_text(raw):
         return raw.decode("utf-8", "surrogateescape")
 
 
-def decode_input(data, fdp_class):
-    """Return (options, chunks, text, flags) for one fuzzer input."""
+def _read_header(data, fdp_class):
+    """An input's header, cut points and body: (flags, buffer byte, the cut
+    points' bytes, the body's bytes, the options both checks read from the
+    header: arguments, dialect, python_literals, unknown_tool)."""
     fdp = fdp_class(data)
     head = fdp.ConsumeBytes(HEADER).ljust(HEADER, b"\0")
     flags, buffer_byte, cut_byte = head[0], head[1], head[2]
     count = (cut_byte & 63) % (MAX_CUTS + 1)
     raw_cuts = fdp.ConsumeBytes(2 * count)
-    text = decode_text(fdp.ConsumeBytes(fdp.remaining_bytes()))
-
+    raw = fdp.ConsumeBytes(fdp.remaining_bytes())
     options = {"arguments": "raw" if flags & FLAG_RAW else "json"}
     dialect = DIALECTS[cut_byte >> 6]
     if dialect != "hermes":
         options["dialect"] = dialect
     if flags & FLAG_PYTHON:
         options["python_literals"] = True
+    if flags & FLAG_UNKNOWN_CONTENT:
+        options["unknown_tool"] = "content"
+    return flags, buffer_byte, raw_cuts, raw, options
+
+
+def _cut(sequence, raw_cuts):
+    """``sequence`` cut at the cut points (two bytes each, modulo its length + 1)."""
+    size = len(sequence)
+    cuts = sorted({int.from_bytes(raw_cuts[k : k + 2], "big") % (size + 1) for k in range(0, len(raw_cuts) - 1, 2)})
+    pieces, start = [], 0
+    for cut in cuts:
+        if start < cut < size:
+            pieces.append(sequence[start:cut])
+            start = cut
+    pieces.append(sequence[start:])
+    return pieces
+
+
+def decode_input(data, fdp_class):
+    """Return (options, chunks, text, flags) for one fuzzer input."""
+    flags, buffer_byte, raw_cuts, raw, options = _read_header(data, fdp_class)
+    text = decode_text(raw)
     if flags & FLAG_SMALL_BUFFER:
         options["max_buffer"] = 0 if buffer_byte == 255 else 1 + buffer_byte % 64
     if flags & FLAG_TOOLS:
         options["tools"] = TOOLS
-    if flags & FLAG_UNKNOWN_CONTENT:
-        options["unknown_tool"] = "content"
     # The flags byte is full: the reasoning split takes the top two bits of
     # the buffer byte (max_buffer uses the low six): 1 on, 2 "open".
     reasoning = buffer_byte >> 6
@@ -400,19 +421,7 @@ def decode_input(data, fdp_class):
     elif reasoning == 2:
         options["reasoning"] = "open"
 
-    size = len(text)
-    if flags & FLAG_EACH_CHAR:
-        chunks = list(text)
-    else:
-        cuts = sorted(
-            {int.from_bytes(raw_cuts[k : k + 2], "big") % (size + 1) for k in range(0, len(raw_cuts) - 1, 2)}
-        )
-        chunks, start = [], 0
-        for cut in cuts:
-            if 0 < cut < size and cut > start:
-                chunks.append(text[start:cut])
-                start = cut
-        chunks.append(text[start:])
+    chunks = list(text) if flags & FLAG_EACH_CHAR else _cut(text, raw_cuts)
     if flags & FLAG_STR_SUBCLASS:
         text = Text(text)
         chunks = [Text(chunk) for chunk in chunks]
@@ -432,28 +441,8 @@ def decode_lane(data, fdp_class):
     the text's bytes as they are (the header read as ``decode_input`` reads
     it), cut at the cut points (byte offsets here) into a source's blocks,
     then into blocks of whole lines as the lane's caller cuts them."""
-    fdp = fdp_class(data)
-    head = fdp.ConsumeBytes(HEADER).ljust(HEADER, b"\0")
-    flags, buffer_byte, cut_byte = head[0], head[1], head[2]
-    count = (cut_byte & 63) % (MAX_CUTS + 1)
-    raw_cuts = fdp.ConsumeBytes(2 * count)
-    raw = fdp.ConsumeBytes(fdp.remaining_bytes())
-    options = {"arguments": "raw" if flags & FLAG_RAW else "json"}
-    dialect = DIALECTS[cut_byte >> 6]
-    if dialect != "hermes":
-        options["dialect"] = dialect
-    if flags & FLAG_PYTHON:
-        options["python_literals"] = True
-    if flags & FLAG_UNKNOWN_CONTENT:
-        options["unknown_tool"] = "content"
-    size = len(raw)
-    cuts = sorted({int.from_bytes(raw_cuts[k : k + 2], "big") % (size + 1) for k in range(0, len(raw_cuts) - 1, 2)})
-    pieces, start = [], 0
-    for cut in cuts:
-        if start < cut < size:
-            pieces.append(raw[start:cut])
-            start = cut
-    pieces.append(raw[start:])
+    flags, buffer_byte, raw_cuts, raw, options = _read_header(data, fdp_class)
+    pieces = _cut(raw, raw_cuts)
     from hermes_parse.cli.lane import whole_lines  # (imported once the fuzz build is in place)
 
     return list(whole_lines(pieces)), options, LANE_TRUNCATED[buffer_byte & 3]
