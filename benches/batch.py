@@ -34,11 +34,12 @@ Ratios printed (the targets of issue 15): parse() loop / parse_many (>= 3),
 parse_many / floor (<= 4), arrow / parse_many (<= 1.20).
 
 The command (``--command-n`` records of the same log, 0: not run): ``hermes-parse
-extract`` to /dev/null in a subprocess, on the texts written as bare
+extract`` and ``hermes-parse stats --json`` to /dev/null in a subprocess, on the texts written as bare
 ``{"id", "completion"}`` records and as vLLM ``chat.completion`` responses
 (tests/test_cli_scale.py's shape), best of ``--rounds`` runs; MB/s is the size of
 the JSON Lines file over the CPU time of the process (target: >= 100 MB/s each).
-Its output is checked first: as many lines as records, calls where the log has them.
+Its output is checked first: as many lines (or records counted) as records, as many calls
+as the log has.
 
 ``--ray``: the scaling row, Ray Data in local mode: the texts in a Parquet file
 (row groups of 65,536), ``read_parquet().map_batches(arrow.parse, batch_format=
@@ -52,7 +53,6 @@ import argparse
 import datetime
 import gc
 import json
-import os
 import re
 import sys
 import time
@@ -243,23 +243,28 @@ def measure_command(log, rounds: int) -> list:
     rows = []
     with tempfile.TemporaryDirectory() as directory:
         paths = _write_logs(log, Path(directory))
-        for kind, path in paths.items():
+        for (kind, path), command in [(item, command) for command in ("extract", "stats") for item in paths.items()]:
             size = path.stat().st_size
-            argv = [sys.executable, "-c", CPU_OF_CHILD, "extract", str(path)]
+            argv = [sys.executable, "-c", CPU_OF_CHILD, command, *(["--json"] if command == "stats" else []), str(path)]
             out = subprocess.run(argv, capture_output=True, check=True)
-            lines = out.stdout.splitlines()
-            got_calls = sum(line.count(b'"type":"function"') for line in lines)
-            if len(lines) != len(log) or got_calls != calls:
-                raise AssertionError(f"command ({kind}): {len(lines)} lines, {got_calls} calls; expected {len(log)}, {calls}")
-            del out, lines
+            if command == "extract":
+                lines = out.stdout.splitlines()
+                got = (len(lines), sum(line.count(b'"type":"function"') for line in lines))
+                del lines
+            else:
+                counts = json.loads(out.stdout)
+                got = (counts["records"], counts["tool_calls"])
+            if got != (len(log), calls):
+                raise AssertionError(f"command {command} ({kind}): {got[0]} records, {got[1]} calls; expected {len(log)}, {calls}")
+            del out
             best = float("inf")
             for r in range(rounds):
                 proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
                 cpu = float(proc.stderr.decode().rsplit("CPU ", 1)[1])
                 best = min(best, cpu)
-            print(f"batch: command extract ({kind}): {size / 1e6:.1f} MB, best {best:.2f} s CPU = {size / 1e6 / best:.1f} MB/s",
+            print(f"batch: command {command} ({kind}): {size / 1e6:.1f} MB, best {best:.2f} s CPU = {size / 1e6 / best:.1f} MB/s",
                   flush=True)
-            rows.append(dict(group="command", impl=f"extract ({kind})", records=len(log), calls=calls,
+            rows.append(dict(group="command", impl=f"{command} ({kind})", records=len(log), calls=calls,
                              records_with_calls=with_calls, file_bytes=size, best_s=best,
                              mb_per_s=size / best / 1e6, us_per_record=best * 1e6 / len(log), rounds=rounds + 1))
     return rows

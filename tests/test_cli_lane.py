@@ -1,5 +1,6 @@
-"""extract's fast lane (hermes_parse/cli/lines.py, lane.py) writes what the
-usual way writes, byte for byte, on both twins of ``lines``.
+"""The command's fast lane (hermes_parse/cli/lines.py, lane.py): extract
+writes, and stats counts, what the usual way does, byte for byte, on both
+twins of ``lines``.
 
 The usual way is the same command with the lane off (``lane.COMPILED``
 False): orjson.loads of every record, ``Extractor.messages``, orjson.dumps.
@@ -62,27 +63,27 @@ def lines_twin(request, monkeypatch):
     return twin
 
 
-def extract(path: Path, *options: str):
-    """``hermes-parse extract OPTIONS PATH`` in-process: (code, stdout bytes, stderr)."""
+def run(command: str, path: Path, *options: str):
+    """``hermes-parse COMMAND OPTIONS PATH`` in-process: (code, stdout bytes, stderr)."""
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     err = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["extract", "--no-progress", *options, str(path)])
+        code = main([command, "--no-progress", *options, str(path)])
     out.flush()
     return code, out.buffer.getvalue(), err.getvalue()
 
 
-def both_ways(path: Path, *options: str):
+def both_ways(path: Path, *options: str, command: str = "extract"):
     """(the lane's result, the usual way's) of the same command."""
-    taken = extract(path, *options)
+    taken = run(command, path, *options)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(lane, "COMPILED", False)
-        usual = extract(path, *options)
+        usual = run(command, path, *options)
     return taken, usual
 
 
-def assert_same(path: Path, *options: str):
-    taken, usual = both_ways(path, *options)
+def assert_same(path: Path, *options: str, command: str = "extract"):
+    taken, usual = both_ways(path, *options, command=command)
     assert taken[0] == usual[0], (taken[2], usual[2])
     assert taken[2] == usual[2]
     if taken[1] != usual[1]:
@@ -265,6 +266,25 @@ def test_the_lane_writes_what_the_usual_way_writes(lines_twin, tmp_path_factory,
     assert_same(path, "--seed", "5", *options)
 
 
+@given(
+    st.lists(lines(), max_size=30),
+    st.sampled_from([[], ["--json"], ["--json", "--arguments", "raw"], ["--json", "--dialect", "auto"]]),
+)
+@example(  # a record with two problems of one kind, one parsed without a call, one with calls
+    [orjson.dumps({"completion": "<tool_call>not json</tool_call> <tool_call>[]</tool_call>"}),
+     orjson.dumps({"completion": "<tool_call>not json</tool_call>"}), orjson.dumps({"completion": CALL + CALL}),
+     b'{"completion": "plain"}'],
+    ["--json"],
+)
+def test_stats_by_the_lane_counts_what_the_usual_way_counts(lines_twin, tmp_path_factory, file_lines, options):
+    """stats by the lane (its lines counted from the parsed columns): the
+    same table or JSON (the calls by name and problems by kind in the same
+    order), the same reports and exit code."""
+    path = tmp_path_factory.mktemp("lane") / "log.jsonl"
+    path.write_bytes(b"\n".join(file_lines) + random.choice([b"", b"\n"]))
+    assert_same(path, *options, command="stats")
+
+
 SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "/": "\\/"}
 
 
@@ -383,6 +403,37 @@ def test_typical_logs_are_taken_whole(lines_twin, tmp_path):
         assert set(codes[:count]) == {PURE_LINES.LINE_SAME}  # (a C constant in the compiled twin)
         usual = assert_same(path, "--seed", "1")
         assert usual[1].count(b'"tool_calls"') == 100
+
+
+def test_stats_takes_typical_logs_by_the_lane(lines_twin, tmp_path, monkeypatch):
+    """stats of a log of bare records with calls, problems and ties between
+    names takes every line by the lane, and counts what the usual way counts;
+    --strict and --tools keep it off (they print, or add, problems a record
+    at a time)."""
+    taken = []
+    count_piece = lane._count_piece
+
+    def counting(scanner, *args):
+        taken.append(scanner.taken_lines)
+        return count_piece(scanner, *args)
+
+    monkeypatch.setattr(lane, "_count_piece", counting)
+    sample = ["Plain.", CALL, "I'll look.\n" + CALL + ESCAPED_CALL, "<tool_call>not json</tool_call>",
+              '<tool_call>{"name": "f", "arguments": {"x": [1, 2', "   ", ESCAPED_CALL + CALL]
+    path = tmp_path / "bare.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "completion": t}, ensure_ascii=False) + "\n" for i, t in enumerate(sample * 40)))
+    usual = assert_same(path, "--json", command="stats")
+    assert sum(taken) == 280
+    data = json.loads(usual[1])
+    assert data["records"] == 280 and data["problems"] == 80 and data["malformed_records"] == 80
+    assert list(data["tool_calls_by_name"]) == ["get_weather", "write_file", "f"]
+    assert_same(path, command="stats")
+    taken.clear()
+    tools = tmp_path / "tools.json"
+    tools.write_text(json.dumps([{"type": "function", "function": {"name": "get_weather", "parameters": {"type": "object"}}}]))
+    for options in (["--strict"], ["--tools", str(tools)]):
+        assert_same(path, "--json", *options, command="stats")
+    assert taken == []
 
 
 def test_lines_across_blocks_and_full_buffers(lines_twin, tmp_path, monkeypatch):

@@ -23,12 +23,12 @@ import os
 import platform
 import sys
 from pathlib import Path
-from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple, cast
+from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence, Tuple, cast
 
 from .. import BACKEND, CallFold, __version__
 from . import jsonio
 from .io import Fatal, Output, Reporter, Source, UsageError, describe
-from .lane import extract_lines, use_lane
+from .lane import extract_lines, stats_lines, use_lane, use_stats_lane
 from .records import (
     BAD_LINE,
     NO_CALLS,
@@ -923,18 +923,44 @@ def _extract_lines(source: Source, reporter: Reporter, extractor: Extractor, out
     it does not take go the usual way, in their places."""
     write = out.write
 
+    def write_lines_to(messages: List[dict], problems: List[Optional[List[dict]]]) -> None:
+        write_lines(write, messages)
+
+    extract_lines(source, reporter, extractor, out.buffer, _slow_run(source, reporter, extractor, write_lines_to))
+
+
+def _stats_lines(source: Source, reporter: Reporter, extractor: Extractor, stats: Stats) -> None:
+    """stats by the fast lane (``lane.py``): the lines it takes counted from
+    the parsed columns, the others the usual way, in their places."""
+
+    def add(messages: List[dict], problems: List[Optional[List[dict]]]) -> None:
+        for message, found in zip(messages, problems):
+            stats.add(message, found)
+
+    stats_lines(source, reporter, extractor, stats, _slow_run(source, reporter, extractor, add))
+
+
+def _slow_run(
+    source: Source,
+    reporter: Reporter,
+    extractor: Extractor,
+    take: Callable[[List[dict], List[Optional[List[dict]]]], None],
+) -> Callable[[List[bytes], int, int], int]:
+    """The lane's ``slow_run``: lines it did not take, the usual way; ``take``
+    gets their messages and problems, a chunk at a time."""
+
     def slow_run(lines: List[bytes], first_line: int, first_record: int) -> int:
         records = 0
         for numbers, values, _ in json_line_chunk(source, reporter, lines, first_line):
             chunk = Chunk(range(first_record + records, first_record + records + len(values)), numbers, "json", values)
-            for _, _, messages, _ in _chunk_messages(
+            for _, _, messages, problems in _chunk_messages(
                 source, chunk, reporter, extractor, default_text, None, False
             ):
-                write_lines(write, messages)
+                take(messages, problems)
             records += len(values)
         return records
 
-    extract_lines(source, reporter, extractor, out.buffer, slow_run)
+    return slow_run
 
 
 def _finish(reporter: Reporter, formats: set, fix: bool = False) -> int:
@@ -1015,6 +1041,9 @@ def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
             formats.add(fmt)
             if fmt == "empty":
                 reporter.say(f"{source.name}: no records (the input is empty)")
+                continue
+            if use_stats_lane(args, extractor, fmt):
+                _stats_lines(source, reporter, extractor, stats)
                 continue
             for _, _, message, problems in _messages(
                 source, fmt, reporter, extractor, text_of, _reasoning_getter(args), args.field

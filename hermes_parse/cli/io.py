@@ -156,6 +156,12 @@ class Reporter:
             if self.strict and self.problems <= MAX_PRINTED:
                 self.say(f"{where}: {describe(problem)}")
 
+    def count_found(self, records: int, problems: int) -> None:
+        """``found`` for many records at once, without printing (never under
+        --strict): ``records`` of them had ``problems`` problems in all."""
+        self.records_with_problems += records
+        self.problems += problems
+
     def nothing_read(self, formats: "set[str]", fix: bool = False) -> Optional[str]:
         """When no record at all was read but some were bad: why, with a hint
         (``formats``: the formats the inputs were read as); else None."""

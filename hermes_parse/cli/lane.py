@@ -1,13 +1,17 @@
-"""extract's fast lane: a block of JSON Lines read as bytes, parsed as one
-column, written as bytes (``lines.py`` says how, and why it is fast).
+"""The command's fast lane: a block of JSON Lines read as bytes, parsed as
+one column (``lines.py`` says how, and why it is fast); ``extract`` writes
+the messages as bytes, ``stats`` counts them from the columns.
 
-``use_lane`` says when it applies: JSON Lines in and out, the default text
-field, and no option that needs the records themselves (--fix, --field,
---format chat, --reasoning, --with-problems, --strict, --tools); and only
+``use_lane`` says when extract takes it: JSON Lines in and out, the default
+text field, and no option that needs the records themselves (--fix,
+--field, --format chat, --reasoning, --with-problems, --strict, --tools);
+``use_stats_lane`` the same for stats (which always counts problems: from
+the batch's columns, so only --strict and --tools keep it off); and only
 with the compiled ``lines`` module.  Whatever it does not take (a line of
 another shape, a line that is not JSON, a blank line) goes the usual way,
 a run of such lines at a time, in its place: the output, the records'
-numbers, the ids from --seed and the reports are the usual way's.
+numbers, the ids from --seed, the counts and the reports are the usual
+way's.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from .. import _machine
 from ..machine.codes import ROW_PARSED
 from . import jsonio, lines as _lines
 from .io import Reporter, Source
-from .records import Extractor, _no_id, dumps_line
+from .records import Extractor, Stats, _no_id, dumps_line
 
-__all__ = ["COMPILED", "extract_lines", "use_lane", "whole_lines"]
+__all__ = ["COMPILED", "extract_lines", "stats_lines", "use_lane", "use_stats_lane", "whole_lines"]
 
 # Whether the compiled ``lines`` is what runs (in pure Python the lane would
 # be slower than orjson: the usual way is taken).
@@ -31,15 +35,26 @@ COMPILED = (_lines.__file__ or "").endswith(tuple(importlib.machinery.EXTENSION_
 
 def use_lane(args: Any, extractor: Extractor, fmt: str, table: Any) -> bool:
     """Whether extract reads this input by the fast lane."""
+    return _lane_reads(args, extractor, fmt) and table is None and not args.fix and not extractor.problems
+
+
+def use_stats_lane(args: Any, extractor: Extractor, fmt: str) -> bool:
+    """Whether stats reads this input by the fast lane: its problems are
+    counted from the columns, unless --strict prints them (a record at a
+    time) or --tools adds its own."""
+    return _lane_reads(args, extractor, fmt) and not args.strict and extractor.tools is None
+
+
+def _lane_reads(args: Any, extractor: Extractor, fmt: str) -> bool:
+    """What both commands' lanes need: the compiled lane, orjson (whose bytes
+    the writer writes), JSON Lines read by the default text field, no
+    reasoning split."""
     return (
         COMPILED
         and jsonio.HAVE_ORJSON
         and fmt == "jsonl"
         and args.format != "chat"
-        and table is None
-        and not args.fix
         and args.field is None
-        and not extractor.problems
         and not extractor.reasoning
     )
 
@@ -63,9 +78,42 @@ def extract_lines(
 
     ``lines_module``: the ``lines`` twin to run (tests; the compiled one
     otherwise)."""
+    options = dict(extractor.options)
+
+    def piece(module: Any, scanner: Any, data: bytes, buffers: tuple, count: int, record: int, first: int):
+        return _write_piece(
+            module, scanner, data, buffers, count, extractor, options, reporter, out, slow_run, record, first
+        )
+
+    _read_lines(source, piece, lines_module)
+
+
+def stats_lines(
+    source: Source,
+    reporter: Reporter,
+    extractor: Extractor,
+    stats: Stats,
+    slow_run: SlowRun,
+    lines_module: Any = None,
+) -> None:
+    """Count the records of ``source``'s JSON Lines into ``stats`` (and their
+    problems into ``reporter``), in their order, as ``stats.add`` of each
+    message would; ``slow_run`` counts the lines the lane does not take."""
+    options = dict(extractor.options)
+
+    def piece(module: Any, scanner: Any, data: bytes, buffers: tuple, count: int, record: int, first: int):
+        return _count_piece(scanner, data, buffers, count, extractor, options, reporter, stats, slow_run, record, first)
+
+    _read_lines(source, piece, lines_module)
+
+
+def _read_lines(source: Source, piece: Callable[..., Tuple[int, int]], lines_module: Any) -> None:
+    """Scan ``source`` a block of whole lines at a time; ``piece(module,
+    scanner, data, buffers, count, record, first)`` takes the ``count``
+    lines just scanned, from record ``record`` and line ``first``, and
+    returns the numbers of the next record and line."""
     module = lines_module if lines_module is not None else _lines
     scanner = module.LineScanner()
-    options = dict(extractor.options)
     record = 1  # the number of the next record
     first = 1  # the line number of the next line
     buffers = None
@@ -82,9 +130,7 @@ def extract_lines(
                 if buffers is None or len(buffers[0]) < len(data) - start:
                     buffers = module.buffers(len(data) - start)
                 lines = scanner.scan(data, start, *buffers)
-                record, first = _write_piece(
-                    module, scanner, data, buffers, lines, extractor, options, reporter, out, slow_run, record, first
-                )
+                record, first = piece(module, scanner, data, buffers, lines, record, first)
                 start = scanner.stop
             if collecting and count % 64 == 0:
                 gc.collect(0)
@@ -126,23 +172,28 @@ def _write_piece(
         ids = _seeded_ids(extractor, data, count, codes, bounds, rows, batch, record) if seeded else batch.call_id
         writer = module.MessageWriter(data, codes, spans, column, offsets, rows, batch, ids, jsonio.orjson.dumps, dumps_line)
         reporter.records += taken
-    at = 0
-    while at < count:
-        stop = at + 1
-        if codes[at]:
-            while stop < count and codes[stop]:
-                stop += 1
+    for at, stop, taken_run in _runs(codes, count):
+        if taken_run:
             parts: List[bytes] = []
             writer.write(parts, at, stop)  # type: ignore[union-attr]
             out += b"".join(parts)
             record += stop - at
         else:
-            while stop < count and not codes[stop]:
-                stop += 1
-            lines = [data[bounds[k] : bounds[k + 1] - 1] for k in range(at, stop)]
-            record += slow_run(lines, first + at, record)
-        at = stop
+            record += slow_run([data[bounds[k] : bounds[k + 1] - 1] for k in range(at, stop)], first + at, record)
     return record, first + count
+
+
+def _runs(codes: Any, count: int) -> Iterator[Tuple[int, int, bool]]:
+    """The ``count`` lines scanned, as runs ``(start, stop, taken)``: lines
+    the lane took (``codes`` set), and the others, in turn."""
+    at = 0
+    while at < count:
+        taken = bool(codes[at])
+        stop = at + 1
+        while stop < count and bool(codes[stop]) == taken:
+            stop += 1
+        yield at, stop, taken
+        at = stop
 
 
 def whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
@@ -166,6 +217,49 @@ def whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
         yield block
     if pending:
         yield b"".join(pending)
+
+
+def _count_piece(
+    scanner: Any,
+    data: bytes,
+    buffers: tuple,
+    count: int,
+    extractor: Extractor,
+    options: dict,
+    reporter: Reporter,
+    stats: Stats,
+    slow_run: SlowRun,
+    record: int,
+    first: int,
+) -> Tuple[int, int]:
+    """``_write_piece`` for stats: the taken lines parsed as one column and
+    counted from it, a run at a time; the others counted the usual way."""
+    column, offsets, spans, codes, bounds = buffers
+    taken = scanner.taken_lines
+    batch = rows = None
+    if taken:
+        # No ids: stats does not show them.
+        batch, rows = _machine.parse_utf8(
+            memoryview(column)[: scanner.size],
+            memoryview(offsets)[: taken + 1],
+            truncated=extractor.truncated,
+            draw_ids=False,
+            **options,
+        )
+        reporter.records += taken
+    row = 0  # the taken lines' rows, and the parsed ones' records in batch
+    parsed = 0
+    for at, stop, taken_run in _runs(codes, count):
+        if taken_run:
+            rows_stop = row + stop - at
+            parsed_stop = parsed + rows.count(ROW_PARSED, row, rows_stop)  # type: ignore[union-attr]
+            with_problems, problems = stats.add_columns(stop - at, batch, parsed, parsed_stop)
+            reporter.count_found(with_problems, problems)
+            row, parsed = rows_stop, parsed_stop
+            record += stop - at
+        else:
+            record += slow_run([data[bounds[k] : bounds[k + 1] - 1] for k in range(at, stop)], first + at, record)
+    return record, first + count
 
 
 def _seeded_ids(
