@@ -26,7 +26,7 @@ import pytest
 from hypothesis import example, given, strategies as st
 
 from hermes_parse.cli import io as cli_io, lane, lines as compiled_lines, main
-from hermes_parse.cli.records import loads_slow
+from hermes_parse.cli.records import Stats, loads_slow
 
 from test_cli_support import chat_record
 
@@ -410,14 +410,14 @@ def test_stats_takes_typical_logs_by_the_lane(lines_twin, tmp_path, monkeypatch)
     names takes every line by the lane, and counts what the usual way counts;
     --strict and --tools keep it off (they print, or add, problems a record
     at a time)."""
-    taken = []
-    count_piece = lane._count_piece
+    taken = []  # the records of each run the lane counted
+    add_columns = Stats.add_columns
 
-    def counting(scanner, *args):
-        taken.append(scanner.taken_lines)
-        return count_piece(scanner, *args)
+    def counting(self, records, *args):
+        taken.append(records)
+        return add_columns(self, records, *args)
 
-    monkeypatch.setattr(lane, "_count_piece", counting)
+    monkeypatch.setattr(Stats, "add_columns", counting)
     sample = ["Plain.", CALL, "I'll look.\n" + CALL + ESCAPED_CALL, "<tool_call>not json</tool_call>",
               '<tool_call>{"name": "f", "arguments": {"x": [1, 2', "   ", ESCAPED_CALL + CALL]
     path = tmp_path / "bare.jsonl"

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import gc
 import importlib.machinery
-from typing import Any, Callable, Iterable, Iterator, List, Tuple
+from contextlib import closing
+from typing import Any, Callable, Generator, Iterable, Iterator, List, Tuple
 
 from .. import _machine
 from ..machine.codes import ROW_PARSED
@@ -74,18 +75,45 @@ def extract_lines(
     lines_module: Any = None,
 ) -> None:
     """Write the messages of ``source``'s JSON Lines into ``out`` (the
-    output's buffer, flushed between blocks by the source).
+    output's buffer, flushed between blocks by the source): the lines taken
+    parsed as one column a scan at a time, the others the usual way
+    (``slow_run``), in order.
 
     ``lines_module``: the ``lines`` twin to run (tests; the compiled one
     otherwise)."""
+    module = lines_module if lines_module is not None else _lines
+    scanner = module.LineScanner()
     options = dict(extractor.options)
-
-    def piece(module: Any, scanner: Any, data: bytes, buffers: tuple, count: int, record: int, first: int):
-        return _write_piece(
-            module, scanner, data, buffers, count, extractor, options, reporter, out, slow_run, record, first
-        )
-
-    _read_lines(source, piece, lines_module)
+    seeded = extractor.seed is not None
+    record = 1  # the number of the next record
+    first = 1  # the line number of the next line
+    with closing(_scans(source, module, scanner)) as scans:
+        for data, buffers, count in scans:
+            column, offsets, spans, codes, bounds = buffers
+            taken = scanner.taken_lines
+            writer = None
+            if taken:
+                batch, rows = _machine.parse_utf8(
+                    memoryview(column)[: scanner.size],
+                    memoryview(offsets)[: taken + 1],
+                    truncated=extractor.truncated,
+                    call_id=_no_id if seeded else None,
+                    **options,
+                )
+                ids = _seeded_ids(extractor, data, count, codes, bounds, rows, batch, record) if seeded else batch.call_id
+                writer = module.MessageWriter(
+                    data, codes, spans, column, offsets, rows, batch, ids, jsonio.orjson.dumps, dumps_line
+                )
+                reporter.records += taken
+            for at, stop, taken_run in _runs(codes, count):
+                if taken_run:
+                    parts: List[bytes] = []
+                    writer.write(parts, at, stop)  # type: ignore[union-attr]
+                    out += b"".join(parts)
+                    record += stop - at
+                else:
+                    record += slow_run([data[bounds[k] : bounds[k + 1] - 1] for k in range(at, stop)], first + at, record)
+            first += count
 
 
 def stats_lines(
@@ -97,30 +125,53 @@ def stats_lines(
     lines_module: Any = None,
 ) -> None:
     """Count the records of ``source``'s JSON Lines into ``stats`` (and their
-    problems into ``reporter``), in their order, as ``stats.add`` of each
-    message would; ``slow_run`` counts the lines the lane does not take."""
-    options = dict(extractor.options)
-
-    def piece(module: Any, scanner: Any, data: bytes, buffers: tuple, count: int, record: int, first: int):
-        return _count_piece(scanner, data, buffers, count, extractor, options, reporter, stats, slow_run, record, first)
-
-    _read_lines(source, piece, lines_module)
-
-
-def _read_lines(source: Source, piece: Callable[..., Tuple[int, int]], lines_module: Any) -> None:
-    """Scan ``source`` a block of whole lines at a time; ``piece(module,
-    scanner, data, buffers, count, record, first)`` takes the ``count``
-    lines just scanned, from record ``record`` and line ``first``, and
-    returns the numbers of the next record and line."""
+    problems into ``reporter``) as ``stats.add`` of each message would: the
+    lines taken parsed as one column (no ids: stats shows none) and counted
+    from it a run at a time, the others the usual way (``slow_run``), in
+    their order."""
     module = lines_module if lines_module is not None else _lines
     scanner = module.LineScanner()
-    record = 1  # the number of the next record
-    first = 1  # the line number of the next line
+    options = dict(extractor.options)
+    record = 1
+    first = 1
+    with closing(_scans(source, module, scanner)) as scans:
+        for data, buffers, count in scans:
+            column, offsets, _, codes, bounds = buffers
+            taken = scanner.taken_lines
+            batch = rows = None
+            if taken:
+                batch, rows = _machine.parse_utf8(
+                    memoryview(column)[: scanner.size],
+                    memoryview(offsets)[: taken + 1],
+                    truncated=extractor.truncated,
+                    draw_ids=False,
+                    **options,
+                )
+                reporter.records += taken
+            row = 0  # the taken lines' rows, and the parsed ones' records in batch
+            parsed = 0
+            for at, stop, taken_run in _runs(codes, count):
+                if taken_run:
+                    rows_stop = row + stop - at
+                    parsed_stop = parsed + rows.count(ROW_PARSED, row, rows_stop)  # type: ignore[union-attr]
+                    with_problems, problems = stats.add_columns(stop - at, batch, parsed, parsed_stop)
+                    reporter.count_found(with_problems, problems)
+                    row, parsed = rows_stop, parsed_stop
+                    record += stop - at
+                else:
+                    record += slow_run([data[bounds[k] : bounds[k + 1] - 1] for k in range(at, stop)], first + at, record)
+            first += count
+
+
+def _scans(source: Source, module: Any, scanner: Any) -> Generator[Tuple[bytes, tuple, int], None, None]:
+    """``source`` a block of whole lines at a time, scanned: ``(data,
+    buffers, count)`` for each scan, the ``count`` lines just read from
+    ``data`` (``scanner`` says how far, and which it took)."""
     buffers = None
     collecting = gc.isenabled()
     gc.disable()  # few objects live here; the usual way's runs collect as it does
     try:
-        for count, data in enumerate(whole_lines(source.blocks()), 1):
+        for blocks, data in enumerate(whole_lines(source.blocks()), 1):
             start = 0
             while start < len(data):
                 # The buffers are made once (each is written before it is
@@ -129,58 +180,13 @@ def _read_lines(source: Source, piece: Callable[..., Tuple[int, int]], lines_mod
                 # goes on where it stopped.
                 if buffers is None or len(buffers[0]) < len(data) - start:
                     buffers = module.buffers(len(data) - start)
-                lines = scanner.scan(data, start, *buffers)
-                record, first = piece(module, scanner, data, buffers, lines, record, first)
+                yield data, buffers, scanner.scan(data, start, *buffers)
                 start = scanner.stop
-            if collecting and count % 64 == 0:
+            if collecting and blocks % 64 == 0:
                 gc.collect(0)
     finally:
         if collecting:
             gc.enable()
-
-
-def _write_piece(
-    module: Any,
-    scanner: Any,
-    data: bytes,
-    buffers: tuple,
-    count: int,
-    extractor: Extractor,
-    options: dict,
-    reporter: Reporter,
-    out: bytearray,
-    slow_run: SlowRun,
-    record: int,
-    first: int,
-) -> Tuple[int, int]:
-    """Write the ``count`` lines ``scanner`` just read: the taken ones parsed
-    as one column, the others the usual way (``slow_run``), in order.
-    ``record``, ``first``: the number of the first record and line; returns
-    those of the next."""
-    column, offsets, spans, codes, bounds = buffers
-    taken = scanner.taken_lines
-    writer = None
-    if taken:
-        seeded = extractor.seed is not None
-        batch, rows = _machine.parse_utf8(
-            memoryview(column)[: scanner.size],
-            memoryview(offsets)[: taken + 1],
-            truncated=extractor.truncated,
-            call_id=_no_id if seeded else None,
-            **options,
-        )
-        ids = _seeded_ids(extractor, data, count, codes, bounds, rows, batch, record) if seeded else batch.call_id
-        writer = module.MessageWriter(data, codes, spans, column, offsets, rows, batch, ids, jsonio.orjson.dumps, dumps_line)
-        reporter.records += taken
-    for at, stop, taken_run in _runs(codes, count):
-        if taken_run:
-            parts: List[bytes] = []
-            writer.write(parts, at, stop)  # type: ignore[union-attr]
-            out += b"".join(parts)
-            record += stop - at
-        else:
-            record += slow_run([data[bounds[k] : bounds[k + 1] - 1] for k in range(at, stop)], first + at, record)
-    return record, first + count
 
 
 def _runs(codes: Any, count: int) -> Iterator[Tuple[int, int, bool]]:
@@ -217,49 +223,6 @@ def whole_lines(blocks: Iterable[bytes]) -> Iterator[bytes]:
         yield block
     if pending:
         yield b"".join(pending)
-
-
-def _count_piece(
-    scanner: Any,
-    data: bytes,
-    buffers: tuple,
-    count: int,
-    extractor: Extractor,
-    options: dict,
-    reporter: Reporter,
-    stats: Stats,
-    slow_run: SlowRun,
-    record: int,
-    first: int,
-) -> Tuple[int, int]:
-    """``_write_piece`` for stats: the taken lines parsed as one column and
-    counted from it, a run at a time; the others counted the usual way."""
-    column, offsets, spans, codes, bounds = buffers
-    taken = scanner.taken_lines
-    batch = rows = None
-    if taken:
-        # No ids: stats does not show them.
-        batch, rows = _machine.parse_utf8(
-            memoryview(column)[: scanner.size],
-            memoryview(offsets)[: taken + 1],
-            truncated=extractor.truncated,
-            draw_ids=False,
-            **options,
-        )
-        reporter.records += taken
-    row = 0  # the taken lines' rows, and the parsed ones' records in batch
-    parsed = 0
-    for at, stop, taken_run in _runs(codes, count):
-        if taken_run:
-            rows_stop = row + stop - at
-            parsed_stop = parsed + rows.count(ROW_PARSED, row, rows_stop)  # type: ignore[union-attr]
-            with_problems, problems = stats.add_columns(stop - at, batch, parsed, parsed_stop)
-            reporter.count_found(with_problems, problems)
-            row, parsed = rows_stop, parsed_stop
-            record += stop - at
-        else:
-            record += slow_run([data[bounds[k] : bounds[k + 1] - 1] for k in range(at, stop)], first + at, record)
-    return record, first + count
 
 
 def _seeded_ids(

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import IO, Any, Iterator, List, Optional
 
+from .. import arrow
 from .io import Fatal, Source
 from .records import DEFAULT_FIELDS
 
@@ -77,12 +78,9 @@ def schema(with_problems: bool) -> Any:
     ]
     if with_problems:
         problem = pa.struct(
-            [
-                ("kind", pa.string()),
-                ("offset", pa.int64()),
-                ("length", pa.int64()),
-                ("index", pa.int64()),
-                ("detail", pa.string()),
+            # hermes_parse.arrow's problem, and where the command found it
+            list(arrow.schema().field("problems").type.value_type)
+            + [
                 ("record", pa.int64()),
                 ("line", pa.int64()),
                 ("pointer", pa.string()),
