@@ -436,6 +436,18 @@ def test_stats_takes_typical_logs_by_the_lane(lines_twin, tmp_path, monkeypatch)
     assert taken == []
 
 
+def test_stats_of_a_tool_name_with_a_lone_surrogate(lines_twin, tmp_path):
+    """A name that cannot be UTF-8 (a "\\ud800" escape in the call): the
+    JSON keeps the escape, the table shows it, both ways (stats crashed on
+    it, the lane or not)."""
+    path = tmp_path / "log.jsonl"
+    path.write_text(json.dumps({"completion": '<tool_call>{"name": "f\\ud800", "arguments": {}}</tool_call>'}) + "\n")
+    code, out, _ = assert_same(path, "--json", command="stats")
+    assert code == 0 and json.loads(out)["tool_calls_by_name"] == {"f\ud800": 1}
+    code, out, _ = assert_same(path, command="stats")
+    assert code == 0 and b"f\\ud800" in out
+
+
 def test_lines_across_blocks_and_full_buffers(lines_twin, tmp_path, monkeypatch):
     """Blocks of 61 bytes (lines span them, one is longer than several) and
     lines of one byte (the scan's buffers fill before a block ends)."""

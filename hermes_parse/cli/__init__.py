@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import importlib
 import os
 import platform
@@ -1050,10 +1051,16 @@ def run_stats(args: argparse.Namespace, reporter: Reporter, out: Output) -> int:
             ):
                 stats.add(message, problems)
     data = stats.to_dict(reporter.bad_records)
+    # A tool name holding a lone surrogate (a JSON escape such as "\ud800" in
+    # the call gives one) cannot be UTF-8: the JSON keeps it as that escape,
+    # the table as its backslash form.
     if args.json:
-        out.write(jsonio.dumps_indented(data))
+        try:
+            out.write(jsonio.dumps_indented(data))
+        except TypeError:  # (orjson's JSONEncodeError is one)
+            out.write((json.dumps(data, indent=2) + "\n").encode("ascii"))
     else:
-        out.write(stats_table(data).encode("utf-8"))
+        out.write(stats_table(data).encode("utf-8", "backslashreplace"))
     return _finish(reporter, formats)
 
 
