@@ -43,8 +43,9 @@ class OptionalBuildExt(build_ext):
 
 
 # Every module of the machine is compiled but the plain ones, which hold only
-# numbers and tables (the same rule as hermes_parse.machine.COMPILED).
-PLAIN_MODULES = ("__init__", "codes", "bodies")
+# numbers and tables, or (bytesearch) a function whose compiled twin is C in
+# its .pxd (the same rule as hermes_parse.machine.COMPILED).
+PLAIN_MODULES = ("__init__", "codes", "bodies", "bytesearch")
 COMPILED_MODULES = sorted(
     name[:-3]
     for name in os.listdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), "hermes_parse", "machine"))

@@ -32,6 +32,7 @@ import importlib.machinery
 import json
 import math
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Callable, Iterable, List, Optional, Sequence, Tuple
@@ -175,7 +176,11 @@ def stale_build() -> Optional[str]:
     for directory in (built.parent, built.parent.parent / "cli"):
         for so in directory.glob("*" + suffix):
             name = so.name[: -len(suffix)]
-            for source in (directory / f"{name}.py", directory / f"{name}.pxd"):
+            own = directory / f"{name}.pxd"
+            # The .pxd files it cimports are compiled into it (bytesearch's C is).
+            cimported = re.findall(r"hermes_parse\.\w+\.(\w+) cimport|cimport hermes_parse\.\w+\.(\w+)",
+                                   own.read_text()) if own.exists() else []
+            for source in [directory / f"{name}.py", own] + [directory / f"{a or b}.pxd" for a, b in cimported]:
                 if source.exists() and source.stat().st_mtime > so.stat().st_mtime:
                     newer.append(f"{directory.name}/{source.name}")
     if newer:

@@ -162,3 +162,23 @@ def test_parse_utf8_default_ids_and_bad_input(backend):
             backend.parse_utf8(data, array.array("i", bad))
     with pytest.raises(TypeError, match="offsets"):
         backend.parse_utf8(data, array.array("q", [0, 1]))
+
+
+# Pieces of rows for the tag search: tags whole and cut, "<" alone and in
+# other tags, so a row may hold a tag, a near miss, or a tag across two rows.
+TAG_PIECES = ["<", "<tool_call>", "<tool_call", "tool_call>", "<tool_", "<function=", "<function", "<<", "x", "é", " "]
+
+
+@given(
+    rows=st.lists(st.lists(st.sampled_from(TAG_PIECES), max_size=6).map("".join), max_size=12),
+    dialect=st.sampled_from(["hermes", "qwen3_coder"]),
+)
+def test_parse_utf8_parses_exactly_the_rows_with_a_tag(backend, rows, dialect):
+    """A row is parsed when, and only when, its bytes hold "<tool_call>" (or, for a dialect of
+    bare bodies, "<function="): the compiled twin finds them by memchr (bytesearch.pxd), the pure
+    one by bytes.find, over the whole column; a tag across two rows is in neither."""
+    data, offsets, valid = utf8_column(rows)
+    _, codes = backend.parse_utf8(data, offsets, valid, dialect=dialect)
+    tags = [b"<tool_call>"] + ([b"<function="] if dialect == "qwen3_coder" else [])
+    want = [any(tag in row.encode() for tag in tags) for row in rows]
+    assert [code == ROW_PARSED for code in codes] == want

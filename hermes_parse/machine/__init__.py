@@ -28,6 +28,8 @@ The modules, from the outside in:
 * ``sink.py``: where content and calls are written, as deltas or, for
   ``parse()``, as the message itself; it counts finished calls.
 * ``codes.py``: the numbers the modules share (modes, status, events, types).
+* ``bytesearch.py``: ``parse_utf8``'s search for a tag in a column's bytes
+  (memchr in the compiled twin: the one place the twins are not one source).
 
 What must be held back, and why:
 
@@ -78,8 +80,9 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 # in a source means hermes_parse.x in both twins.
 PURE_PACKAGE = "hermes_parse._machine_py"
 # The compiled modules: all but the plain ones (numbers and tables, plain
-# Python in both twins); setup.py follows the same rule.
-PLAIN = ("__init__", "codes", "bodies")
+# Python in both twins, and bytesearch, whose compiled twin is the C in its
+# .pxd); setup.py follows the same rule.
+PLAIN = ("__init__", "codes", "bodies", "bytesearch")
 COMPILED = tuple(
     sorted(
         name[:-3]

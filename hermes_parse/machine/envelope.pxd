@@ -1,6 +1,7 @@
 # Types for envelope.py, compiled as hermes_parse.machine.envelope.
 import cython
 
+cimport hermes_parse.machine.bytesearch as bytesearch
 from hermes_parse.machine.body cimport Body
 from hermes_parse.machine.sink cimport Sink
 from hermes_parse.machine.values cimport skip_blank

@@ -34,6 +34,7 @@ from .._types import (
     random_call_ids,
     truncated_call,
 )
+from . import bytesearch  # (the compiled twin cimports its C find_tag: bytesearch.py)
 from .bodies import BODIES
 from .codes import (
     EV_DEFECT,
@@ -313,8 +314,8 @@ class StreamParser:
         size = len(data)
         # The tags are looked for in the whole column, not row by row: the
         # next one found (-1: none left), searched again past a row's start.
-        open_at = data.find(OPEN_TAG_UTF8)
-        bare_at = data.find(BARE_TAG_UTF8) if self._bare else -1
+        open_at = bytesearch.find_tag(data, OPEN_TAG_UTF8, 0)
+        bare_at = bytesearch.find_tag(data, BARE_TAG_UTF8, 0) if self._bare else -1
         for row in range(count):
             if valid is not None and not valid[row]:
                 rows[row] = ROW_NULL
@@ -324,9 +325,9 @@ class StreamParser:
             if not 0 <= start <= stop <= size:  # Arrow's never are; the bytes are read unchecked
                 raise ValueError(f"offsets[{row}:{row + 2}] = {start}, {stop}: not rows of {size} bytes")
             if 0 <= open_at < start:
-                open_at = data.find(OPEN_TAG_UTF8, start)
+                open_at = bytesearch.find_tag(data, OPEN_TAG_UTF8, start)
             if 0 <= bare_at < start:
-                bare_at = data.find(BARE_TAG_UTF8, start)
+                bare_at = bytesearch.find_tag(data, BARE_TAG_UTF8, start)
             if (
                 not self._reasoning
                 and not (0 <= open_at and open_at + OPEN_TAG_LEN <= stop)
