@@ -211,7 +211,7 @@ def _string_array(values: list) -> Any:
 
 
 def _utf8_rows(texts: Any) -> tuple:
-    """The arguments of ``parse_utf8`` for a ``string`` array: its text bytes,
+    """The arguments of ``parse_utf8`` for a ``string`` array: its text bytes (a buffer),
     its offsets from the first of them (int32), one byte a row for validity
     (``None`` without nulls)."""
     pa = _pa()
@@ -220,7 +220,8 @@ def _utf8_rows(texts: Any) -> tuple:
     _, offsets_buffer, data_buffer = texts.buffers()
     offsets = pa.Array.from_buffers(pa.int32(), n + 1, [None, offsets_buffer], offset=texts.offset)
     first, last = offsets[0].as_py(), offsets[n].as_py()
-    data = data_buffer.slice(first, last - first).to_pybytes() if data_buffer is not None and last > first else b""
+    # The bytes in place (the compiled parser reads any buffer; the pure one copies them).
+    data = data_buffer.slice(first, last - first) if data_buffer is not None and last > first else b""
     # From the first row's bytes: a new array, whose buffer starts at row 0.
     offsets = pc.subtract(offsets, pa.scalar(first, pa.int32()))
     valid = None

@@ -76,7 +76,7 @@ cdef class StreamParser:
         start=Py_ssize_t, stop=Py_ssize_t, at=Py_ssize_t, open_at=Py_ssize_t, bare_at=Py_ssize_t,
     )
     cpdef _run_utf8(
-        self, bytes data, const int[:] offsets, const unsigned char[:] valid, bytearray rows,
+        self, const unsigned char[::1] data, const int[:] offsets, const unsigned char[:] valid, bytearray rows,
         str truncated, batch,
     )
     @cython.locals(sink=Sink, content=str, cut=Py_ssize_t, first=Py_ssize_t)

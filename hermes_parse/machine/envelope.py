@@ -343,7 +343,7 @@ class StreamParser:
                 rows[row] = ROW_TEXT if at < stop or stop - start > max_buffer else ROW_BLANK
                 continue
             rows[row] = ROW_PARSED
-            self._parse_record(data[start:stop].decode("utf-8", "replace"), truncated, batch)
+            self._parse_record(bytesearch.row_text(data, start, stop), truncated, batch)
 
     def _write_to(self, batch):
         """``batch``'s columns, held by the parser while it fills them (in the
@@ -961,8 +961,7 @@ def parse_utf8(
     check_truncated(truncated)
     parser = StreamParser(call_id=call_id, **options)
     parser._ids_later = call_id is None
-    if type(data) is not bytes:
-        data = bytes(data)
+    data = bytesearch.column_bytes(data)
     offsets = memoryview(offsets)
     if offsets.format != "i" or offsets.ndim != 1:
         raise TypeError("offsets must be a buffer of C ints (int32), e.g. array('i')")
