@@ -953,8 +953,10 @@ def parse_utf8(
     ``ROW_TEXT``: its content is its own text, ``ROW_BLANK``: whitespace
     alone, no content, ``ROW_PARSED``), and ``batch`` holds the
     ``ROW_PARSED`` rows' records, in order.  Rows without a block are never
-    decoded, which is what makes ``hermes_parse.arrow`` cheap; invalid UTF-8
-    (which Arrow does not allow) is decoded with U+FFFD.  ``options`` are
+    decoded, which is what makes ``hermes_parse.arrow`` cheap; the compiled
+    twin reads ``data`` where it lies, without a copy (it must not change
+    during the call), and finds the tags by ``memchr`` (``bytesearch``);
+    invalid UTF-8 (which Arrow does not allow) is decoded with U+FFFD.  ``options`` are
     ``StreamParser``'s, and ``truncated`` as in ``parse``.  ``draw_ids=False``
     with ``call_id=None`` leaves each call's id ``""`` for the caller to draw
     (``hermes_parse.arrow`` draws them as Arrow strings, not Python ones)."""
