@@ -28,8 +28,9 @@ The modules, from the outside in:
 * ``sink.py``: where content and calls are written, as deltas or, for
   ``parse()``, as the message itself; it counts finished calls.
 * ``codes.py``: the numbers the modules share (modes, status, events, types).
-* ``bytesearch.py``: ``parse_utf8``'s search for a tag in a column's bytes
-  (memchr in the compiled twin: the one place the twins are not one source).
+* ``bytesearch.py``: ``parse_utf8``'s reading of a column's bytes: the search
+  for a tag (memchr in the compiled twin) and a row's text, read in place
+  (the one place the twins are not one source).
 
 What must be held back, and why:
 

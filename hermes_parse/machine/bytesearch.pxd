@@ -1,5 +1,6 @@
-# The compiled twin of bytesearch.find_tag (see bytesearch.py): inline C,
-# cimported by envelope.pxd; bytesearch.py itself is never compiled.
+# The compiled twin of bytesearch.py's three functions (see its docstring):
+# inline Cython over C pointers, cimported by envelope.pxd; bytesearch.py
+# itself is never compiled.
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport memchr, memcmp
 

@@ -34,7 +34,7 @@ from .._types import (
     random_call_ids,
     truncated_call,
 )
-from . import bytesearch  # (the compiled twin cimports its C find_tag: bytesearch.py)
+from . import bytesearch  # (the compiled twin cimports its C twin: bytesearch.py)
 from .bodies import BODIES
 from .codes import (
     EV_DEFECT,
