@@ -54,6 +54,7 @@ import datetime
 import gc
 import json
 import re
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -391,8 +392,8 @@ def format_table(rows: list, ratio: dict) -> str:
     lines.append("")
     for key, value in ratio.items():
         if isinstance(value, list):  # the paired rounds: their median, and the range
-            middle = value[len(value) // 2] if len(value) % 2 else sum(value[len(value) // 2 - 1:][:2]) / 2
-            lines.append(f"- {key}: median {middle:.2f}× ({value[0]:.2f}× to {value[-1]:.2f}×, {len(value)} rounds)")
+            lines.append(f"- {key}: median {statistics.median(value):.2f}× ({value[0]:.2f}× to {value[-1]:.2f}×, "
+                         f"{len(value)} rounds)")
             continue
         target = TARGETS[key.split(": ")[1]]
         if key.endswith("batch_over_floor") or key.endswith("arrow_over_batch"):

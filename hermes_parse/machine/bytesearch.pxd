@@ -21,8 +21,9 @@ cdef inline str row_text(const unsigned char[::1] data, Py_ssize_t start, Py_ssi
 
 
 cdef inline Py_ssize_t find_tag(const unsigned char[::1] data, bytes tag, Py_ssize_t start):
-    """Where ``tag`` first starts in ``data`` at or after ``start`` (-1:
-    nowhere): each of its first byte found by memchr, the rest compared."""
+    """Where ``tag`` (not empty) first starts in ``data`` at or after
+    ``start`` (>= 0), -1 if nowhere: each of its first byte found by memchr,
+    the rest compared."""
     cdef Py_ssize_t n = data.shape[0]
     if n == 0:
         return -1
@@ -30,10 +31,6 @@ cdef inline Py_ssize_t find_tag(const unsigned char[::1] data, bytes tag, Py_ssi
     cdef const char* t = tag
     cdef Py_ssize_t m = len(tag)
     cdef const char* at
-    if m == 0:
-        return start if 0 <= start <= n else -1
-    if start < 0:
-        start = 0
     while start + m <= n:
         # The first byte can only be where the whole tag still fits.
         at = <const char*>memchr(p + start, t[0], <size_t>(n - m + 1 - start))
