@@ -337,10 +337,14 @@ def _metric(server, name):
 
 
 def _big_body(encode):
-    """The 100 KB script as a raw request body (the openai client's extra_body merged in)."""
+    """The 100 KB script as a raw request body (the openai client's extra_body merged in),
+    paced at 20 ms a token (about 40 s in all): the tests that cut it (a client hanging
+    up, the upstream killed) act after a few dozen events, and unpaced the tiny model
+    could finish the whole script into the sockets' buffers before they do."""
     case = scripts.CASES_BY_NAME["big_argument_100k"]
     body = scripts.request_kwargs(case, encode(case.text))
     body.update(body.pop("extra_body"))
+    body["vllm_xargs"]["step_seconds"] = 0.02
     return body, case
 
 
@@ -469,6 +473,8 @@ def test_upstream_killed_mid_stream(upstream, proxy, encode):
         if len(events) >= 30:
             break
     before_kill = sse.fold(events)
+    # Still generating: the kill cuts the stream rather than landing after its end.
+    assert _metric(upstream, "vllm:num_requests_running") == 1
     os.kill(upstream.process.pid, signal.SIGKILL)  # the API server, by its pid
     deadline = time.monotonic() + 60
     for event in iterator:
