@@ -44,7 +44,9 @@ in this process, its fast lane (hermes_parse/cli/lane.py) against the usual way
 * the usual way / the lane  >= 1.25 for each (measured 1.5-1.7x; the lane
   off, or falling back on every line, gives 1.0)
 
-Exit 0 when every check holds, 1 when one breaks or a result is wrong.  When the
+A dialect whose ratio is out of bounds has its four cases measured again (up
+to 20 s more, bests kept) before the check fails.  Exit 0 when every check
+holds, 1 when one breaks or a result is wrong.  When the
 Cython twin is not compiled: exit 1, or exit 0 with a message under
 ``--allow-python`` (the pure-Python figures are still printed).  Takes about
 twenty seconds with three dialects; stops repeating at 45 s whatever
@@ -80,6 +82,7 @@ MIN_SPEEDUP_BY_DIALECT = {"qwen3_coder": 4.0, "glm": 4.0}
 SMALL, LARGE = "write_file_1k", "write_file_160k"
 SPLITTER = "char4"
 TIME_CAP = 45.0  # seconds: stop repeating past this
+CONFIRM_S = 20.0  # seconds: a dialect's cases measured again before a ratio fails
 MIN_BATCH_NS = 50_000_000  # a timed batch of whole streams lasts at least 50 ms
 BATCH_RECORDS = 50_000
 MIN_LOOP_OVER_BATCH = 2.5
@@ -360,16 +363,33 @@ def main(argv=None) -> int:
         print("gate: FAIL (pass --allow-python to accept a pure-Python build)")
         return 1
 
-    for dialect, small, large, _ in dialects:
+    def checks_of(dialect):
         growth = us(dialect, "cython", "large") / us(dialect, "cython", "small")
         speedup = us(dialect, "python", "large") / us(dialect, "cython", "large")
-        speedup_small = us(dialect, "python", "small") / us(dialect, "cython", "small")
         min_speedup = MIN_SPEEDUP_BY_DIALECT.get(dialect, MIN_SPEEDUP)
-        checks = [
+        return [
             (f"{dialect}: Cython us/delta 160 KB / 1 KB", growth, f"<= {MAX_GROWTH}", growth <= MAX_GROWTH),
             (f"{dialect}: Cython speed-up over pure Python, 160 KB", speedup, f">= {min_speedup}",
              speedup >= min_speedup),
         ]
+
+    for dialect, small, large, _ in dialects:
+        checks = checks_of(dialect)
+        if not all(ok for *_, ok in checks):
+            # Confirm before failing: a burst of load from another job can spoil
+            # every repeat of one case in a short run (seen once, in glm's
+            # speed-up at 160 KB: it failed, and passed at 4.89 on a rerun).
+            # A real regression stays out of bounds.
+            print(f"  {dialect}: a ratio is out of bounds; measuring its four cases again ({CONFIRM_S:.0f} s at most)")
+            confirm_started = time.perf_counter()
+            for _ in range(max(1, args.repeats)):
+                for size in ("small", "large"):
+                    for twin in twins:
+                        cases[dialect, twin, size].measure()
+                if time.perf_counter() - confirm_started > CONFIRM_S:
+                    break
+            checks = checks_of(dialect)
+        speedup_small = us(dialect, "python", "small") / us(dialect, "cython", "small")
         for name, value, limit, ok in checks:
             print(f"  {name:<56}{value:>8.2f}  {limit:<8} {'ok' if ok else 'BROKEN'}")
             if not ok:

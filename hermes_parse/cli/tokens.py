@@ -57,12 +57,10 @@ def token_pieces(text: str, directory: str) -> List[str]:
     Raises ``Fatal`` when the tokenizer cannot give the text back exactly.
     """
     tokenizer = load(directory)
-    try:
-        from tokenizers.decoders import DecodeStream  # noqa: F401
-    except ImportError:
-        raise Fatal(
-            "--tokenizer needs tokenizers >= 0.21 (for DecodeStream): pip install -U tokenizers"
-        ) from None
+    import tokenizers.decoders  # load() imported tokenizers: this cannot fail
+
+    if not hasattr(tokenizers.decoders, "DecodeStream"):
+        raise Fatal("--tokenizer needs tokenizers >= 0.21 (for DecodeStream): pip install -U tokenizers")
     pieces = _detokenize(tokenizer, text)
     if "".join(pieces) == text:
         return pieces
