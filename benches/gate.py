@@ -18,7 +18,7 @@ Checks, on figures from this one run, for each dialect:
 * Cython: us/delta at 160 KB  /  us/delta at 1 KB   <= 1.5   (cost per delta
   does not grow with the call)
 * Cython vs pure Python at 160 KB: at least 5x faster for the JSON dialect, at
-  least 4x for the XML dialects (MIN_SPEEDUP_BY_DIALECT says why)
+  least 3.5x for the XML dialects (MIN_SPEEDUP_BY_DIALECT says why)
 
 (An XML dialect's cost over the hermes dialect's is printed, not gated here:
 benches/test_bench_dialects.py holds it to 1.5x.)
@@ -75,10 +75,13 @@ MAX_GROWTH = 1.5  # Cython us/delta at 160 KB over 1 KB
 MIN_SPEEDUP = 5.0  # Cython over pure Python at 160 KB
 # The XML bodies find the end of a string value's stretch with str.find, which
 # is C in the pure twin too, so their twins are closer by construction (measured
-# 2026-12-02 on the shared 2-core machine: qwen3_coder 4.65-5.20x, glm
-# 4.85-5.08x, hermes 6.9-7.6x).  4x still fails a compiled body that lost its
-# types (a pure-Python build is about 1x); the issue asked 5x: not met for them.
-MIN_SPEEDUP_BY_DIALECT = {"qwen3_coder": 4.0, "glm": 4.0}
+# on the shared 2-core machines: on an AMD EPYC, 2026-12-02, qwen3_coder
+# 4.65-5.20x, glm 4.85-5.08x, hermes 6.9-7.6x; on an Intel Xeon, 2026-12-03,
+# qwen3_coder 4.36-4.48x, glm 4.06-4.31x, hermes 5.94-6.08x, the same at the
+# commit before and after the Arrow work: the machine, not a change).  3.5x
+# still fails a compiled body that lost its types (a pure-Python build is about
+# 1x); the issue asked 5x: not met for them.
+MIN_SPEEDUP_BY_DIALECT = {"qwen3_coder": 3.5, "glm": 3.5}
 SMALL, LARGE = "write_file_1k", "write_file_160k"
 SPLITTER = "char4"
 TIME_CAP = 45.0  # seconds: stop repeating past this
