@@ -18,10 +18,11 @@ Checks, on figures from this one run, for each dialect:
 * Cython: us/delta at 160 KB  /  us/delta at 1 KB   <= 1.5   (cost per delta
   does not grow with the call)
 * Cython vs pure Python at 160 KB: at least 5x faster for the JSON dialect, at
-  least 3.5x for the XML dialects (MIN_SPEEDUP_BY_DIALECT says why)
+  least 4x for the XML dialects (MIN_SPEEDUP_BY_DIALECT says why)
+* an XML dialect's Cython us/delta at 160 KB  /  the hermes dialect's  <= 1.3
 
-(An XML dialect's cost over the hermes dialect's is printed, not gated here:
-benches/test_bench_dialects.py holds it to 1.5x.)
+(benches/test_bench_dialects.py holds an XML dialect to 1.5x the hermes
+dialect's cost at every size from 1 KB to 1 MB.)
 
 And the batch path (issue 15), on 50,000 short completions (40% with a call,
 ``completion_log``), the compiled twin, results checked first, best of 5
@@ -74,14 +75,15 @@ from workloads import DIALECTS, dialect_workload_name, get_deltas, get_workload 
 MAX_GROWTH = 1.5  # Cython us/delta at 160 KB over 1 KB
 MIN_SPEEDUP = 5.0  # Cython over pure Python at 160 KB
 # The XML bodies find the end of a string value's stretch with str.find, which
-# is C in the pure twin too, so their twins are closer by construction (measured
-# on the shared 2-core machines: on an AMD EPYC, 2026-12-02, qwen3_coder
-# 4.65-5.20x, glm 4.85-5.08x, hermes 6.9-7.6x; on an Intel Xeon, 2026-12-03,
-# qwen3_coder 4.36-4.48x, glm 4.06-4.31x, hermes 5.94-6.08x, the same at the
-# commit before and after the Arrow work: the machine, not a change).  3.5x
-# still fails a compiled body that lost its types (a pure-Python build is about
-# 1x); the issue asked 5x: not met for them.
-MIN_SPEEDUP_BY_DIALECT = {"qwen3_coder": 3.5, "glm": 3.5}
+# is C in the pure twin too, so their twins are closer (on the shared 2-core
+# Intel Xeon machine, 2026-12-03: qwen3_coder 5.5x, glm 5.05x, hermes 5.96x).
+# They measured 4.06-4.48x until values.escape_into's loop index was typed (it
+# was a Python int: an object and a generic str index per character); the
+# speed-up did not catch that, the cost over hermes (1.41-1.44x then, 1.07-1.09x
+# now) does: both are gated.  4x fails a compiled body that lost its types (a
+# pure-Python build is about 1x).
+MIN_SPEEDUP_BY_DIALECT = {"qwen3_coder": 4.0, "glm": 4.0}
+MAX_XML_OVER_HERMES = 1.3  # an XML dialect's Cython us/delta over hermes's, 160 KB
 SMALL, LARGE = "write_file_1k", "write_file_160k"
 SPLITTER = "char4"
 TIME_CAP = 45.0  # seconds: stop repeating past this
@@ -370,11 +372,16 @@ def main(argv=None) -> int:
         growth = us(dialect, "cython", "large") / us(dialect, "cython", "small")
         speedup = us(dialect, "python", "large") / us(dialect, "cython", "large")
         min_speedup = MIN_SPEEDUP_BY_DIALECT.get(dialect, MIN_SPEEDUP)
-        return [
+        checks = [
             (f"{dialect}: Cython us/delta 160 KB / 1 KB", growth, f"<= {MAX_GROWTH}", growth <= MAX_GROWTH),
             (f"{dialect}: Cython speed-up over pure Python, 160 KB", speedup, f">= {min_speedup}",
              speedup >= min_speedup),
         ]
+        if dialect != "hermes":
+            over = us(dialect, "cython", "large") / us("hermes", "cython", "large")
+            checks.append((f"{dialect}: Cython us/delta over hermes, 160 KB", over, f"<= {MAX_XML_OVER_HERMES}",
+                           over <= MAX_XML_OVER_HERMES))
+        return checks
 
     for dialect, small, large, _ in dialects:
         checks = checks_of(dialect)
@@ -398,9 +405,6 @@ def main(argv=None) -> int:
             if not ok:
                 failures.append(name)
         print(f"  {dialect + ': Cython speed-up over pure Python, 1 KB':<56}{speedup_small:>8.2f}  (not gated)")
-        if dialect != "hermes":
-            over = us(dialect, "cython", "large") / us("hermes", "cython", "large")
-            print(f"  {dialect + ': Cython us/delta over hermes, 160 KB':<56}{over:>8.2f}  (not gated)")
     failures += batch_failures()
     failures += command_failures()
     print(f"gate: {time.perf_counter() - started:.1f} s")

@@ -8,7 +8,7 @@ cdef int T_ANY, T_ARRAY, T_BOOLEAN, T_INTEGER, T_NULLABLE, T_NUMBER, T_OBJECT, T
 cdef list ESCAPES
 
 
-@cython.locals(run=Py_ssize_t, c=Py_UCS4)
+@cython.locals(run=Py_ssize_t, i=Py_ssize_t, c=Py_UCS4)
 cpdef escape_into(list out, str text, Py_ssize_t start, Py_ssize_t stop)
 cdef bint is_blank(Py_UCS4 c)
 @cython.locals(c=Py_UCS4)
