@@ -338,9 +338,11 @@ def _metric(server, name):
 
 def _big_body(encode):
     """The 100 KB script as a raw request body (the openai client's extra_body merged in),
-    paced at 20 ms a token (about 40 s in all): the tests that cut it (a client hanging
-    up, the upstream killed) act after a few dozen events, and unpaced the tiny model
-    could finish the whole script into the sockets' buffers before they do."""
+    paced at 20 ms a token: the tests that cut it (a client hanging up, the upstream
+    killed) act after a few dozen events, and must act while it is still being generated.
+    Its 3,398 tokens took 24.6 s unpaced and 109 s paced, straight from this vLLM on the
+    2-core CI machine (the 30th event at 0.33 s and 0.92 s): pacing widens the window a
+    stalled client or a fast machine would have to close by four times."""
     case = scripts.CASES_BY_NAME["big_argument_100k"]
     body = scripts.request_kwargs(case, encode(case.text))
     body.update(body.pop("extra_body"))
@@ -362,7 +364,7 @@ def test_client_disconnect_aborts_the_upstream_request(upstream, proxy, encode):
     assert [name for name, _ in sse.fold(events)["calls"]] == ["write_file"]  # the script, under way
     started = time.monotonic()
     # vLLM logs the abort (--enable-log-requests) and stops generating: the
-    # ~2,000-token script would otherwise run ~10 s more.
+    # paced script would otherwise run about 100 s more.
     while time.monotonic() - started < 15:
         if upstream.log_text().count("Aborted request") > aborted_before:
             break

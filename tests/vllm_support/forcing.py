@@ -5,8 +5,8 @@ gets exactly those token ids, one per step, then ``<|im_end|>``: every logit
 but the forced one is set to -inf.  Requests without ``forced_tokens`` are left
 alone.  ``"step_seconds": 0.02`` beside them paces the request: each step of the
 batch it is in sleeps that long, so a test that must act while a stream is still
-being generated (kill the server, hang up) is not racing a tiny model that can
-finish 2,000 tokens before the client has read its first events.  Load with ``--logits-processors vllm_support.forcing:ForcedTokens``
+being generated (kill the server, hang up) is not racing a tiny model that
+writes its 3,400 tokens in about 25 s.  Load with ``--logits-processors vllm_support.forcing:ForcedTokens``
 (``tests/`` on PYTHONPATH).
 """
 
