@@ -273,6 +273,18 @@ def command_failures() -> list:
     return failures
 
 
+def measure_rounds(cases: list, repeats: int, since: float, cap_s: float) -> int:
+    """Measure ``cases`` interleaved, ``repeats`` rounds (bests kept), stopping
+    after the round that ends ``cap_s`` seconds past ``since``; the rounds run."""
+    rounds = 0
+    for rounds in range(1, max(1, repeats) + 1):
+        for case in cases:
+            case.measure()
+        if time.perf_counter() - since > cap_s:
+            break
+    return rounds
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--allow-python", action="store_true",
@@ -339,12 +351,7 @@ def main(argv=None) -> int:
             return 1
         case.calibrate()
 
-    repeats = 0
-    for repeats in range(1, max(1, args.repeats) + 1):
-        for case in cases.values():
-            case.measure()
-        if time.perf_counter() - started > TIME_CAP:
-            break
+    repeats = measure_rounds(list(cases.values()), args.repeats, started, TIME_CAP)
 
     print()
     print(f"  {'twin / workload':<42}{'deltas':>8}{'best us/delta':>15}{'best ms/stream':>16}")
@@ -383,7 +390,7 @@ def main(argv=None) -> int:
                            over <= MAX_XML_OVER_HERMES))
         return checks
 
-    for dialect, small, large, _ in dialects:
+    for dialect, *_ in dialects:
         checks = checks_of(dialect)
         if not all(ok for *_, ok in checks):
             # Confirm before failing: a burst of load from another job can spoil
@@ -391,13 +398,8 @@ def main(argv=None) -> int:
             # speed-up at 160 KB: it failed, and passed at 4.89 on a rerun).
             # A real regression stays out of bounds.
             print(f"  {dialect}: a ratio is out of bounds; measuring its four cases again ({CONFIRM_S:.0f} s at most)")
-            confirm_started = time.perf_counter()
-            for _ in range(max(1, args.repeats)):
-                for size in ("small", "large"):
-                    for twin in twins:
-                        cases[dialect, twin, size].measure()
-                if time.perf_counter() - confirm_started > CONFIRM_S:
-                    break
+            own = [cases[dialect, twin, size] for size in ("small", "large") for twin in twins]
+            measure_rounds(own, args.repeats, time.perf_counter(), CONFIRM_S)
             checks = checks_of(dialect)
         speedup_small = us(dialect, "python", "small") / us(dialect, "cython", "small")
         for name, value, limit, ok in checks:

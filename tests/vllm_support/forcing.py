@@ -6,8 +6,9 @@ but the forced one is set to -inf.  Requests without ``forced_tokens`` are left
 alone.  ``"step_seconds": 0.02`` beside them paces the request: each step of the
 batch it is in sleeps that long, so a test that must act while a stream is still
 being generated (kill the server, hang up) is not racing a tiny model that
-writes the 100 KB script's 3,400 tokens in about 25 s.  Load with ``--logits-processors vllm_support.forcing:ForcedTokens``
-(``tests/`` on PYTHONPATH).
+writes the 100 KB script's 3,400 tokens in about 25 s.  Load with
+``--logits-processors vllm_support.forcing:ForcedTokens`` (``tests/`` on
+PYTHONPATH).
 """
 
 from __future__ import annotations
